@@ -1,0 +1,5 @@
+"""Shared code for the MNIST notebook series; `python -m helpers --help` for the command line.
+
+Modules, in the order data flows (a module imports only those before it):
+data → augment → models → training → perturb → evaluate → plots → external → cli.
+"""
