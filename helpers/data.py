@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers import UserError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO_ROOT / "data" / "mnist"
 CACHE_ENV = "MNIST_DATA_DIR"
@@ -47,7 +49,7 @@ CONNECT_TIMEOUT = 5.0
 Split = tuple[np.ndarray, np.ndarray]
 
 
-class MnistDataError(RuntimeError):
+class MnistDataError(UserError):
     """A data file is missing, corrupt or could not be fetched; the message says which."""
 
 
@@ -244,6 +246,7 @@ def fetch_mnist(
                 got = source(missing, Path(scratch))
             except Exception as exc:  # noqa: BLE001 - any failure means: try the next source
                 tried.append(f"{label}: {exc}")
+                print(f"{label}: failed ({exc}); trying the next source", file=sys.stderr)
                 continue
         for name, raw in got.items():
             try:

@@ -1,0 +1,41 @@
+# Two commands (see README):
+#   make run   set everything up, fetch and verify MNIST, execute the notebooks in place
+#   make test  unit tests, then nbval re-executes every notebook and checks its outputs
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+PYTEST_NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1800
+
+.PHONY: run test setup data lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+data: $(STAMP)
+	$(BIN)/python -m helpers data
+
+run: data
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 $(NOTEBOOKS)
+	$(BIN)/jupytext --sync $(NOTEBOOKS)
+
+# Notebooks first: they train each model once and cache it; the tests reuse the cache.
+test: data
+	$(BIN)/python -m pytest $(PYTEST_NBVAL) $(NOTEBOOKS) tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests notebooks benchmarks
+
+bench: data
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf data/models data/runs

@@ -1,0 +1,110 @@
+"""Benchmarks: print speed and memory figures for the README (not a test; nothing is asserted).
+
+    python benchmarks/bench.py               # data, training throughput, inference, external photos
+    python benchmarks/bench.py --notebooks   # also each notebook's wall time under nbval (slow)
+
+Figures depend on the machine and on what else it is doing; the README quotes one run on the
+project's reference machine (2 cores, no GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def timed(fn, repeat: int = 1) -> float:
+    """Best wall time of `repeat` calls, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_data() -> None:
+    from helpers import data
+
+    data.fetch_mnist()
+    print(f"data: load_mnist() from the verified cache: {timed(data.load_mnist, repeat=3):.2f} s")
+
+
+def bench_training() -> None:
+    import keras
+
+    from helpers import data, training
+    from helpers.training import make_dataset
+
+    splits = data.load_splits()
+    y = keras.utils.to_categorical(splits.y_train, 10)
+    n = len(splits.x_train)
+    for name in ("mlp", "mlp-aug", "cnn-aug"):
+        recipe = training.RECIPES[name]
+        training.set_seed(recipe.train.seed)
+        model = training.build_model(recipe.model)
+        training.compile_model(model, recipe.train, steps_per_epoch=n // recipe.train.batch_size)
+        ds = make_dataset(splits.x_train, y, recipe.train.batch_size, shuffle=True, augment=recipe.augment)
+        model.fit(ds.take(20), epochs=1, verbose=0)  # warm-up: graph tracing, thread pools
+        seconds = timed(lambda ds=ds, model=model: model.fit(ds, epochs=1, verbose=0))
+        print(
+            f"train {name:8}: {n / seconds:8,.0f} samples/s, {seconds:5.1f} s per epoch "
+            f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max)"
+        )
+    for augment in (None, training.RECIPES["mlp-aug"].augment):
+        ds = make_dataset(splits.x_train, y, 256, shuffle=True, augment=augment)
+        seconds = timed(lambda ds=ds: [None for _ in ds])
+        label = "augmented" if augment else "plain"
+        print(f"input pipeline alone ({label:9}): {n / seconds:8,.0f} samples/s")
+
+
+def bench_inference() -> None:
+    from helpers import data, training
+
+    splits = data.load_splits()
+    for name in training.RECIPES:
+        if not training.is_current(name):
+            print(f"inference {name:8}: not trained (skipped)")
+            continue
+        model = training.load_model(name)
+        training.predict_proba(model, splits.x_test[:1024])  # warm-up
+        seconds = timed(lambda model=model: training.predict_proba(model, splits.x_test), repeat=3)
+        print(f"inference {name:8}: {seconds:.2f} s for 10,000 test images")
+
+
+def bench_notebooks() -> None:
+    for nb in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-current-env",
+             "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", str(nb)],
+            cwd=REPO, capture_output=True, text=True,
+        )
+        status = "passed" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+        print(f"notebook {nb.name}: {time.perf_counter() - start:6.0f} s under nbval, {status}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notebooks", action="store_true", help="also time each notebook under nbval")
+    args = parser.parse_args()
+    bench_data()
+    bench_training()
+    bench_inference()
+    if args.notebooks:
+        bench_notebooks()
+    print(f"peak memory of this process: {peak_rss_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Model builders from small, serializable configs.
+
+Every model takes float32 images of shape (N, 28, 28) scaled to [0, 1] (white ink
+on black, as MNIST) and returns softmax probabilities over the ten digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+from keras import layers
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """A fully connected network: Flatten → [Dense → BatchNorm → ReLU → Dropout] × n → softmax."""
+
+    hidden: tuple[int, ...] = (1024, 1024)
+    dropout: float = 0.3
+    batchnorm: bool = True
+
+    def to_dict(self) -> dict:
+        return {"arch": "mlp", **asdict(self), "hidden": list(self.hidden)}
+
+
+@dataclass(frozen=True)
+class CNNConfig:
+    """A small convolutional network: [Conv → BatchNorm → ReLU] blocks with pooling."""
+
+    filters: tuple[int, ...] = (32, 64, 128)
+    dense: int = 128
+    dropout: float = 0.3
+
+    def to_dict(self) -> dict:
+        return {"arch": "cnn", **asdict(self), "filters": list(self.filters)}
+
+
+def build_mlp(cfg: MLPConfig = MLPConfig(), name: str = "mlp") -> keras.Model:
+    """Build (not compile) the MLP described by `cfg`."""
+    inputs = keras.Input(shape=(28, 28), name="image")
+    x = layers.Flatten(name="flatten")(inputs)  # 28×28 grid → 784 numbers; 2-D layout is lost
+    for i, units in enumerate(cfg.hidden, start=1):
+        # BatchNorm before the ReLU makes the Dense bias redundant.
+        x = layers.Dense(units, use_bias=not cfg.batchnorm, name=f"dense_{i}")(x)
+        if cfg.batchnorm:
+            x = layers.BatchNormalization(name=f"batchnorm_{i}")(x)
+        x = layers.Activation("relu", name=f"relu_{i}")(x)
+        if cfg.dropout:
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    outputs = layers.Dense(10, activation="softmax", name="digit")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_cnn(cfg: CNNConfig = CNNConfig(), name: str = "cnn") -> keras.Model:
+    """Build (not compile) the CNN described by `cfg`."""
+    inputs = keras.Input(shape=(28, 28), name="image")
+    x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
+    for i, filters in enumerate(cfg.filters, start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
+        x = layers.BatchNormalization(name=f"batchnorm_{i}")(x)
+        x = layers.Activation("relu", name=f"relu_{i}")(x)
+        if i < len(cfg.filters):
+            x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)  # 28 → 14 → 7
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    x = layers.Dense(cfg.dense, activation="relu", name="dense")(x)
+    x = layers.Dropout(cfg.dropout, name="dropout")(x)
+    outputs = layers.Dense(10, activation="softmax", name="digit")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_model(cfg: MLPConfig | CNNConfig, name: str | None = None) -> keras.Model:
+    """Dispatch on the config type."""
+    if isinstance(cfg, MLPConfig):
+        return build_mlp(cfg, name or "mlp")
+    if isinstance(cfg, CNNConfig):
+        return build_cnn(cfg, name or "cnn")
+    raise TypeError(f"unknown model config {type(cfg).__name__}; expected MLPConfig or CNNConfig")
