@@ -33,6 +33,56 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_label(name_or_path: str) -> str:
+    """"mlp-aug" stays "mlp-aug"; "some/dir/best.keras" becomes "best"."""
+    return Path(name_or_path).stem if name_or_path.endswith(".keras") else Path(name_or_path).name
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import io
+    import json
+
+    from helpers import evaluate, plots, training  # TensorFlow loads only when needed
+
+    model = training.load_model(args.model)
+    splits = data.load_splits()
+    probs = training.predict_proba(model, splits.x_test)
+    pred = probs.argmax(axis=1)
+    summary = {"model": str(args.model), **evaluate.summarize(splits.y_test, probs)}
+    print(f"{args.model}: test accuracy {evaluate.accuracy_ci(splits.y_test, pred)}")
+    print(f"expected calibration error {summary['ece']:.2%}\n")
+    per_class = evaluate.per_class_metrics(splits.y_test, pred)
+    print(per_class.to_string(float_format=lambda v: f"{v:.4f}"))
+
+    out = Path(args.out or data.REPO_ROOT / "data" / "runs" / f"evaluate-{_model_label(args.model)}")
+    cm = evaluate.confusion_matrix(splits.y_test, pred)
+    fig, axes = plots.panels(1, 2, figsize=(9, 3.8))
+    plots.confusion_heatmap(cm, ax=axes[0, 0], title=f"{args.model} (counts)")
+    plots.confusion_heatmap(cm, normalize=True, ax=axes[0, 1], title=f"{args.model} (% of true class)")
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    # Temp file then rename: an interrupted run never leaves half a file behind.
+    data.atomic_write(out / "confusion_matrix.png", png.getvalue())
+    data.atomic_write(out / "metrics.json", json.dumps(summary, indent=1).encode())
+    print(f"\nwrote {out / 'confusion_matrix.png'} and {out / 'metrics.json'}")
+    return 0
+
+
+def _cmd_robustness(args: argparse.Namespace) -> int:
+    from helpers import evaluate, perturb, training  # TensorFlow loads only when needed
+
+    model = training.load_model(args.model)
+    splits = data.load_splits()
+    suite = perturb.perturbed_suite(splits.x_test, seed=args.seed)
+    table = evaluate.robustness_table({str(args.model): model}, suite, splits.y_test)
+    acc = table[str(args.model)]
+    table = acc.to_frame("accuracy").assign(vs_clean=acc - acc["clean"])
+    print(f"{args.model}: test accuracy on perturbed copies of the test set (seed {args.seed})\n")
+    points = lambda v: f"{100 * v:+.2f} pp"  # noqa: E731 - percentage points, not percent
+    print(table.to_string(formatters={"accuracy": "{:.2%}".format, "vs_clean": points}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="epoch budget (default: the recipe's)")
     p.add_argument("--out", type=Path, help="model file to write, *.keras (default: data/models/NAME.keras)")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="test accuracy with 95%% CI, per-class table, confusion matrix")
+    p.add_argument("--model", required=True, help="model name (mlp, mlp-aug, cnn-aug, ...) or .keras path")
+    p.add_argument("--out", type=Path, help="folder for PNG and JSON (default: data/runs/evaluate-NAME/)")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("robustness", help="accuracy on shifted, rotated, scaled, noisy ... test images")
+    p.add_argument("--model", required=True, help="model name (mlp, mlp-aug, cnn-aug, ...) or .keras path")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random perturbations (default: 0)")
+    p.set_defaults(func=_cmd_robustness)
     return parser
 
 

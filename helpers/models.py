@@ -62,7 +62,8 @@ def build_cnn(cfg: CNNConfig = CNNConfig(), name: str = "cnn") -> keras.Model:
         x = layers.Activation("relu", name=f"relu_{i}")(x)
         if i < len(cfg.filters):
             x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)  # 28 → 14 → 7
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    # Flatten keeps *where* each feature was found (a 7×7 map); global pooling would discard it.
+    x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(cfg.dense, activation="relu", name="dense")(x)
     x = layers.Dropout(cfg.dropout, name="dropout")(x)
     outputs = layers.Dense(10, activation="softmax", name="digit")(x)

