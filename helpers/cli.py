@@ -83,6 +83,21 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from helpers import external  # OpenCV only here; TensorFlow only once a digit needs a model
+
+    return external.predict_files(
+        args.images, args.model, as_json=args.json, annotate_dir=args.annotate,
+        threshold=args.threshold, single=args.single,
+    )
+
+
+def _cmd_evaluate_external(args: argparse.Namespace) -> int:
+    from helpers import external
+
+    return external.evaluate_external_command(args.dir, args.model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -107,6 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model name (mlp, mlp-aug, cnn-aug, ...) or .keras path")
     p.add_argument("--seed", type=int, default=0, help="seed of the random perturbations (default: 0)")
     p.set_defaults(func=_cmd_robustness)
+
+    p = sub.add_parser("predict", help="read the handwritten digits in photos or scans")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP, TIFF or WebP files")
+    p.add_argument("--model", help="model name or .keras path (default: best validation accuracy)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels here")
+    p.add_argument("--threshold", type=float, default=0.6, help="flag digits below this probability")
+    p.add_argument("--single", action="store_true", help="each image holds exactly one digit")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("evaluate-external", help="accuracy on real handwriting photos and on USPS")
+    p.add_argument("dir", nargs="?", help="external-digits folder (default: ../shared/external-digits)")
+    p.add_argument("--model", help="model name or .keras path (default: best validation accuracy)")
+    p.set_defaults(func=_cmd_evaluate_external)
     return parser
 
 

@@ -28,7 +28,8 @@ class MLPConfig:
 class CNNConfig:
     """A small convolutional network: [Conv → BatchNorm → ReLU] blocks with pooling."""
 
-    filters: tuple[int, ...] = (32, 64, 128)
+    filters: tuple[int, ...] = (16, 32, 64)
+    convs_per_block: int = 1
     dense: int = 128
     dropout: float = 0.3
 
@@ -57,9 +58,11 @@ def build_cnn(cfg: CNNConfig = CNNConfig(), name: str = "cnn") -> keras.Model:
     inputs = keras.Input(shape=(28, 28), name="image")
     x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
     for i, filters in enumerate(cfg.filters, start=1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
-        x = layers.BatchNormalization(name=f"batchnorm_{i}")(x)
-        x = layers.Activation("relu", name=f"relu_{i}")(x)
+        for j in range(1, cfg.convs_per_block + 1):
+            suffix = f"{i}" if cfg.convs_per_block == 1 else f"{i}{'abcdefgh'[j - 1]}"
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{suffix}")(x)
+            x = layers.BatchNormalization(name=f"batchnorm_{suffix}")(x)
+            x = layers.Activation("relu", name=f"relu_{suffix}")(x)
         if i < len(cfg.filters):
             x = layers.MaxPooling2D(2, name=f"pool_{i}")(x)  # 28 → 14 → 7
     # Flatten keeps *where* each feature was found (a 7×7 map); global pooling would discard it.

@@ -110,7 +110,8 @@ def test_train_saves_model_and_metrics_that_reload(tiny_splits, models_dir):
     assert 0.0 <= saved["test_accuracy"] <= 1.0 and len(saved["history"]["loss"]) == saved["epochs_run"]
     reloaded = training.load_model(path)
     np.testing.assert_allclose(
-        training.predict_proba(reloaded, tiny_splits.x_test), training.predict_proba(model, tiny_splits.x_test),
+        training.predict_proba(reloaded, tiny_splits.x_test),
+        training.predict_proba(model, tiny_splits.x_test),
         atol=1e-6,
     )
     assert sorted(p.name for p in models_dir.iterdir()) == ["mlp.json", "mlp.keras"], "no temp files left"
