@@ -82,6 +82,35 @@ def bench_inference() -> None:
         print(f"inference {name:8}: {seconds:.2f} s for 10,000 test images")
 
 
+def bench_external() -> None:
+    import tempfile
+
+    import cv2
+
+    from helpers import external, training
+
+    name = training.best_model_name()
+    if not training.is_current(name):
+        print("external: no trained model yet (skipped)")
+        return
+    model = training.get_model(name)
+    sample = cv2.imread(str(REPO / "notebooks" / "samples" / "multi.jpg"))
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "photo-12mp.jpg"
+        cv2.imwrite(str(photo), cv2.resize(sample, (4000, 3000), interpolation=cv2.INTER_CUBIC))
+        external.read_digits(photo, model)  # warm-up
+        seconds = timed(lambda: external.read_digits(photo, model), repeat=3)
+        found = len(external.read_digits(photo, model).digits)
+        print(f"external: 12-megapixel JPEG ({found} digits) read in {seconds:.2f} s with {name} loaded")
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "helpers", "predict", str(photo)], cwd=REPO, capture_output=True, text=True
+        )
+        status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+        seconds = time.perf_counter() - start
+        print(f"external: `python -m helpers predict` cold start: {seconds:.2f} s ({status})")
+
+
 def bench_notebooks() -> None:
     for nb in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         start = time.perf_counter()
@@ -101,6 +130,7 @@ def main() -> None:
     bench_data()
     bench_training()
     bench_inference()
+    bench_external()
     if args.notebooks:
         bench_notebooks()
     print(f"peak memory of this process: {peak_rss_mb():,.0f} MB")
