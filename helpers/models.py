@@ -29,7 +29,7 @@ class CNNConfig:
     """A small convolutional network: [Conv → BatchNorm → ReLU] blocks with pooling."""
 
     filters: tuple[int, ...] = (16, 32, 64)
-    convs_per_block: int = 1
+    convs_per_block: int = 2
     dense: int = 128
     dropout: float = 0.3
 

@@ -81,7 +81,7 @@ class Recipe:
         }
 
 
-_CNN_TRAIN = TrainConfig(epochs=25, batch_size=128, patience=25)
+_CNN_TRAIN = TrainConfig(epochs=15, batch_size=128, patience=15)
 
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe("mlp", MLPConfig(), TrainConfig(epochs=20)),

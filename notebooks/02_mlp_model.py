@@ -1,7 +1,9 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -89,11 +91,11 @@ model.summary()
 
 # %%
 designs = {
-    "1 × 256, dropout 0.3": MLPConfig(hidden=(256,), dropout=0.3),
-    "2 × 256, dropout 0.3": MLPConfig(hidden=(256, 256), dropout=0.3),
-    "2 × 1024, no dropout": MLPConfig(hidden=(1024, 1024), dropout=0.0),
-    "2 × 1024, dropout 0.3": MLPConfig(hidden=(1024, 1024), dropout=0.3),
-    "3 × 1024, dropout 0.3": MLPConfig(hidden=(1024, 1024, 1024), dropout=0.3),
+    "1×256\ndropout 0.3": MLPConfig(hidden=(256,), dropout=0.3),
+    "2×256\ndropout 0.3": MLPConfig(hidden=(256, 256), dropout=0.3),
+    "2×1024\nno dropout": MLPConfig(hidden=(1024, 1024), dropout=0.0),
+    "2×1024\ndropout 0.3": MLPConfig(hidden=(1024, 1024), dropout=0.3),
+    "3×1024\ndropout 0.3": MLPConfig(hidden=(1024, 1024, 1024), dropout=0.3),
 }
 rows = []
 for label, cfg in designs.items():
@@ -102,7 +104,7 @@ for label, cfg in designs.items():
     m, history = training.fit(recipe, splits, verbose=False)
     rows.append(
         {
-            "design": label,
+            "design": label.replace("\n", ", "),
             "parameters": m.count_params(),
             "val accuracy": training.accuracy(m, splits.x_val, splits.y_val),
             "train accuracy (last epoch)": history["accuracy"][-1],
@@ -114,18 +116,20 @@ comparison.style.format({"parameters": "{:,}", "val accuracy": "{:.4f}",
                          "train accuracy (last epoch)": "{:.4f}", "seconds": "{:.0f}"})
 
 # %%
-plots.comparison_bar(comparison[["val accuracy"]], title="Validation accuracy after 5 epochs",
-                     ylim=(0.95, 1.0))
+plots.comparison_bar(comparison[["val accuracy"]].set_axis(list(designs)),
+                     title="Validation accuracy after 5 epochs", ylim=(0.95, 1.0))
 
 # %%
 assert comparison["val accuracy"].min() > 0.95, "every design should pass 95% after 5 epochs"
 
 # %% [markdown]
-# How to read it: width helps more than depth here, and a third layer buys little for its cost.
-# Without dropout the wide network fits the training set faster (higher training accuracy) but
-# that advantage does not carry over to validation — the gap is overfitting beginning. We keep
-# **2 × 1024 with dropout 0.3**: the best validation score per second of training, and the
-# regularization will matter more as training runs longer.
+# How to read it: width helps more than depth — four times wider lifts validation accuracy by
+# about half a point, while a third 1,024-unit layer adds half again as many weights for less than
+# a tenth of a point. The version
+# **without dropout** is slightly ahead after 5 epochs, but it has also fit almost every
+# training image already, and short runs favour designs that fit fast. We take **2 × 1024 with
+# dropout 0.3** forward, and settle the close call (dropout or not) after the full training run
+# below, by training the no-dropout twin with the same full recipe.
 #
 # ## 3. Training the chosen design
 #
@@ -134,6 +138,7 @@ assert comparison["val accuracy"].min() > 0.95, "every design should pass 95% af
 # patience 8 on validation accuracy, cosine learning-rate decay.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 recipe = training.RECIPES["mlp"]
 recipe.to_dict()
 
@@ -152,6 +157,31 @@ plots.training_curves(metrics["history"])
 # images it already classifies correctly. The learning rate's cosine decay makes the last epochs
 # small refinements, and early stopping would have stopped the run had validation accuracy stalled
 # for 8 epochs.
+
+# %% [markdown]
+# ### The close call: dropout over a full run
+#
+# Same recipe, same seed, dropout switched off:
+
+# %%
+twin = Recipe("mlp-no-dropout", MLPConfig(hidden=(1024, 1024), dropout=0.0), recipe.train)
+twin_model, twin_history = training.fit(twin, splits, verbose=False)
+close_call = pd.DataFrame(
+    {
+        "val accuracy": [metrics["val_accuracy"], training.accuracy(twin_model, splits.x_val, splits.y_val)],
+        "train accuracy (last epoch)": [metrics["history"]["accuracy"][-1], twin_history["accuracy"][-1]],
+    },
+    index=["2×1024, dropout 0.3 (chosen)", "2×1024, no dropout"],
+)
+close_call.style.format("{:.4f}")
+
+# %% [markdown]
+# Over a full run the two are practically tied on the 5,000 validation images (a difference of a
+# few images is well within the noise), and both fit the training set almost perfectly. Dropout
+# buys nothing measurable here: batch normalization, weight decay and the decaying learning rate
+# already regularize this network. Nothing measured argues for changing the design, so we keep
+# it. The lesson generalizes: a standard ingredient can stop mattering once others are in place —
+# measure before you believe.
 #
 # ## 4. The test set, once
 #

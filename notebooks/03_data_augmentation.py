@@ -1,7 +1,9 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -110,17 +112,24 @@ for label, cfg in [("plain", None), ("augmented", augment.AugmentConfig())]:
     n = sum(len(xb) for xb, _ in ds)
     rates[label] = n / (time.perf_counter() - start)
     print(f"input pipeline, {label:9}: {rates[label]:9,.0f} images/s")
+plain_run = training.load_metrics("mlp") if training.is_current("mlp") else {}
+if plain_run:
+    trained = plain_run["epochs_run"] * len(splits.x_train) / plain_run["train_seconds"]
+    print(f"MLP training (notebook 02's recorded run): {trained:9,.0f} images/s, validation included")
 
 # %% [markdown]
-# Augmenting costs something, but the pipeline still produces images several times faster than
-# the MLP can train on them (a few thousand images per second on this 2-core CPU; see the
-# training log below), so training time is set by the model, not the augmentation.
+# Augmenting costs something, but compare the augmented pipeline's rate with the rate at which
+# the MLP trains: as long as the pipeline is faster, and it runs in parallel with training,
+# the model never waits for data, and training time is set by the model, not by the
+# augmentation. (On 2 cores the two do compete for the CPU, so expect augmented epochs to be
+# somewhat slower; the training log below shows by how much.)
 #
 # The augmented recipe is the same MLP (same builder and config as notebook 02), trained longer:
 # each epoch shows new variations, so the model keeps learning for more epochs before it starts to
 # overfit.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 recipe = training.RECIPES["mlp-aug"]
 assert recipe.model == training.RECIPES["mlp"].model, "same network as notebook 02"
 recipe.to_dict()
@@ -128,7 +137,6 @@ recipe.to_dict()
 # %%
 mlp_aug = training.get_model("mlp-aug")
 metrics_aug = training.load_metrics("mlp-aug")
-metrics_plain = training.load_metrics("mlp") if training.is_current("mlp") else None
 print(f"augmented MLP: {metrics_aug['epochs_run']} epochs in {metrics_aug['train_seconds']:.0f} s")
 
 # %%
@@ -172,7 +180,10 @@ print(f"augmented model better on {int((perturbations['gain'] > 0).sum())} of {l
 
 # %%
 assert clean_aug >= 0.988, f"augmented MLP should reach 98.8% clean test accuracy, got {clean_aug:.4f}"
-assert (perturbations["gain"] > 0).all(), "augmentation should help on every perturbation"
+covered = [n for n in perturbations.index if n.startswith(("shift", "rotate", "scale"))] + ["combined"]
+assert (perturbations.loc[covered, "gain"] > 0.01).all(), "augmentation should help on what it covers"
+worse = perturbations.index[perturbations["gain"] <= 0].tolist()
+print(f"perturbations where augmentation did NOT help: {worse or 'none'}")
 
 # %% [markdown]
 # ## Reading the results
@@ -181,9 +192,16 @@ assert (perturbations["gain"] > 0).all(), "augmentation should help on every per
 #   training digits, so there is little for augmentation to fix there.
 # - The gains are largest on what the augmentation covered — **shifts, rotations, scaling** — where
 #   the plain MLP collapses: a 4-pixel shift moves most of the ink onto pixels whose weights were
-#   trained on background.
-# - On stroke width, blur and noise, which augmentation never showed, the gains are smaller:
-#   augmentation buys robustness to the variations it samples, and little beyond them.
+#   trained on background, and the plain model reads barely a third of those digits.
+# - On stroke width and blur, which the augmentation never showed, the gains are small.
+# - On **Gaussian noise the augmented model is much worse** than the plain one. We did not expect
+#   that, and we report it rather than hide it. Augmentation changed *what* the network relies
+#   on, and nothing in training told it to ignore faint speckle spread over the whole
+#   background; the plain model happens to be more tolerant of it. The lesson: augmentation buys
+#   robustness to the variations it samples and can cost robustness to others. The remedy would be
+#   to add noise to the augmentation — and to choose how much on perturbed *validation* images,
+#   never on this test suite. Notebook 06 shows that a convolutional network, trained with the
+#   same augmentation, has the same weakness.
 #
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a
 # convolutional network, which does, adds on top of augmentation.
