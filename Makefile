@@ -29,7 +29,7 @@ run: data
 
 # Notebooks first: they train each model once and cache it; the tests reuse the cache.
 test: data
-	$(BIN)/python -m pytest $(PYTEST_NBVAL) $(NOTEBOOKS) tests
+	$(BIN)/python -m pytest --durations=10 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests notebooks benchmarks
