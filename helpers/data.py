@@ -107,6 +107,13 @@ def verify(name: str, raw: bytes) -> None:
         )
 
 
+def file_mode() -> int:
+    """The mode `open()` would give a new file (0o666 less the umask); mkstemp gives 0o600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: Path, raw: bytes) -> None:
     """Write `raw` to `path` through a temporary file and a rename, so no half file is left."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +123,7 @@ def atomic_write(path: Path, raw: bytes) -> None:
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -230,3 +230,12 @@ def test_cli_data_failure_is_one_line_error(tiny, tmp_path, monkeypatch, capsys)
     assert cli.main(["data", "--path", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "\nerror: could not fetch MNIST" in err and "Traceback" not in err
+
+
+def test_atomic_write_uses_normal_file_permissions(tmp_path):
+    old = data.os.umask(0o022)
+    try:
+        data.atomic_write(tmp_path / "f", b"x")
+    finally:
+        data.os.umask(old)
+    assert (tmp_path / "f").stat().st_mode & 0o777 == 0o644
