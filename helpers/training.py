@@ -121,7 +121,11 @@ def make_dataset(
     augment: AugmentConfig | None = None,
     seed: int = SEED,
 ) -> tf.data.Dataset:
-    """A batched tf.data pipeline; augmentation runs on whole batches, in parallel, ahead of the model."""
+    """A batched tf.data pipeline; augmentation runs on whole batches, in parallel, ahead of the model.
+
+    Reproducible after `set_seed` (which `fit` calls): the random augmentation ops inside
+    tf.data take their seeds from TensorFlow's global seed.
+    """
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
