@@ -411,6 +411,29 @@ def _cell_text(values: np.ndarray, as_percent: bool) -> np.ndarray:
     return np.array(text, dtype=object).reshape(values.shape)
 
 
+def _matrix_heatmap(
+    ax: Axes, values: np.ndarray, labels: Sequence[str], *, as_percent: bool, cbar_label: str, **colour: Any
+) -> None:
+    """The annotated 10×10 grid both confusion plots share (rows true, columns predicted)."""
+    sns.heatmap(
+        values,
+        ax=ax,
+        annot=_cell_text(values, as_percent),
+        fmt="",
+        annot_kws={"fontsize": 7},
+        cbar_kws={"shrink": 0.8, "label": cbar_label},
+        square=True,
+        linewidths=0.5,
+        linecolor="white",
+        xticklabels=labels,
+        yticklabels=labels,
+        **colour,
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.tick_params(axis="y", rotation=0)
+
+
 def confusion_heatmap(
     cm: Any,
     normalize: bool = False,
@@ -430,30 +453,13 @@ def confusion_heatmap(
         raise ValueError(f"labels: expected {len(cm)} names, got {len(labels)}")
     values = evaluate.normalize_rows(cm) if normalize else cm.astype(np.float64)
     fig, ax = _panel(ax, (4.4, 3.8))
-    sns.heatmap(
-        values,
-        ax=ax,
-        cmap=cmap,
-        vmin=0,
-        vmax=1 if normalize else None,
-        annot=_cell_text(values, normalize),
-        fmt="",
-        annot_kws={"fontsize": 7},
-        cbar=True,
-        cbar_kws={"shrink": 0.8, "label": "% of true class" if normalize else "count"},
-        square=True,
-        linewidths=0.5,
-        linecolor="white",
-        xticklabels=labels,
-        yticklabels=labels,
-    )
+    _matrix_heatmap(ax, values, labels, as_percent=normalize,
+                    cbar_label="% of true class" if normalize else "count",
+                    cmap=cmap, vmin=0, vmax=1 if normalize else None)
     if normalize:
         # The colour bar reads 0..1; label cells as percentages to match the title.
         cbar = ax.collections[0].colorbar
         cbar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=["0", "25", "50", "75", "100"])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.tick_params(axis="y", rotation=0)
     default = "% of each true class" if normalize else "counts"
     ax.set_title(title or f"Confusion matrix ({default})", fontsize=10)
     return fig
@@ -484,30 +490,13 @@ def confusion_difference(
     limit = float(np.abs(diff).max()) or 1.0
     fig, ax = _panel(ax, (4.4, 3.8))
     labels = [str(i) for i in range(len(diff))]
-    sns.heatmap(
-        diff,
-        ax=ax,
-        cmap="RdBu_r",
-        center=0,
-        vmin=-limit,
-        vmax=limit,
-        annot=_cell_text(diff, normalize),
-        fmt="",
-        annot_kws={"fontsize": 7},
-        cbar_kws={"shrink": 0.8, "label": "percentage points" if normalize else "count"},
-        square=True,
-        linewidths=0.5,
-        linecolor="white",
-        xticklabels=labels,
-        yticklabels=labels,
-    )
+    _matrix_heatmap(ax, diff, labels, as_percent=normalize,
+                    cbar_label="percentage points" if normalize else "count",
+                    cmap="RdBu_r", center=0, vmin=-limit, vmax=limit)
     if normalize:
         cbar = ax.collections[0].colorbar
         ticks = np.linspace(-limit, limit, 5)
         cbar.set_ticks(ticks, labels=[f"{100 * t:+.1f}" for t in ticks])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.tick_params(axis="y", rotation=0)
     ax.set_title(title or f"{names[1]} − {names[0]}", fontsize=10)
     return fig
 
