@@ -15,31 +15,100 @@ import keras
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """How much to distort each training image (the classic MNIST settings)."""
+    """How much to distort each training image: the classic MNIST settings, plus stroke width and noise."""
 
     rotation_deg: float = 10.0  # ImageDataGenerator(rotation_range=10)
     shift: float = 0.1  # width_shift_range = height_shift_range = 0.1 (of 28 px ≈ ±2.8 px)
     zoom: float = 0.1  # zoom_range=0.1 → scale in [0.9, 1.1]
+    # Not in ImageDataGenerator; both chosen on perturbed *validation* images (README, "How the
+    # augmentation was chosen"):
+    # share of images drawn with thicker or thinner strokes (half each), as other pens would;
+    stroke: float = 0.5
+    # largest standard deviation of Gaussian pixel noise; each image draws its own in [0, noise].
+    noise: float = 0.2
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def augmentation_layers(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None) -> keras.Sequential:
-    """A Sequential of random rotation, translation and zoom for (N, 28, 28, 1) batches.
+    """A Sequential of random stroke width, rotation, translation, zoom and noise for (N, 28, 28, 1) batches.
+
+    Stroke width comes first (it belongs to the pen), noise last (it belongs to the camera).
 
     `fill_mode="constant"` with 0 pads with black, MNIST's background, instead of
     smearing edge pixels. No flips: a mirrored 2 or 7 is not a digit.
     """
     common = {"fill_mode": "constant", "fill_value": 0.0, "interpolation": "bilinear"}
-    return keras.Sequential(
-        [
-            # RandomRotation's factor is a fraction of a full turn: 10° = 10/360.
-            keras.layers.RandomRotation(cfg.rotation_deg / 360.0, seed=seed, **common),
-            keras.layers.RandomTranslation(cfg.shift, cfg.shift, seed=seed, **common),
-            # Negative zoom factors zoom in, positive zoom out; width and height
-            # vary independently, as ImageDataGenerator's zoom_range did.
-            keras.layers.RandomZoom(cfg.zoom, cfg.zoom, seed=seed, **common),
-        ],
-        name="augmentation",
-    )
+    layers: list[keras.layers.Layer] = [RandomStrokeWidth(cfg.stroke, seed=seed)] if cfg.stroke > 0 else []
+    layers += [
+        # RandomRotation's factor is a fraction of a full turn: 10° = 10/360.
+        keras.layers.RandomRotation(cfg.rotation_deg / 360.0, seed=seed, **common),
+        keras.layers.RandomTranslation(cfg.shift, cfg.shift, seed=seed, **common),
+        # Negative zoom factors zoom in, positive zoom out; width and height
+        # vary independently, as ImageDataGenerator's zoom_range did.
+        keras.layers.RandomZoom(cfg.zoom, cfg.zoom, seed=seed, **common),
+    ]
+    if cfg.noise > 0:
+        layers.append(RandomNoise(cfg.noise, seed=seed))
+    return keras.Sequential(layers, name="augmentation")
+
+
+class RandomNoise(keras.layers.Layer):
+    """Gaussian pixel noise, clipped to [0, 1]; each image draws its standard deviation from [0, max_stddev].
+
+    Unlike `keras.layers.GaussianNoise` (one fixed level for every image), a random level per
+    image keeps clean and lightly noisy digits in every batch, so the network learns to read
+    both. Clipping keeps pixels valid, which makes noise on a black background one-sided, as
+    in a noisy photo (and in `perturb.noise`). Identity when `training` is false.
+    """
+
+    def __init__(self, max_stddev: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_stddev = float(max_stddev)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training: bool = False):
+        if not training or self.max_stddev <= 0:
+            return inputs
+        shape = keras.ops.shape(inputs)
+        per_image = (shape[0],) + (1,) * (len(inputs.shape) - 1)
+        sigma = keras.random.uniform(per_image, 0.0, self.max_stddev, seed=self.seed_generator)
+        noise = keras.random.normal(shape, seed=self.seed_generator)
+        return keras.ops.clip(inputs + sigma * noise, 0.0, 1.0)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "max_stddev": self.max_stddev, "seed": self.seed}
+
+
+class RandomStrokeWidth(keras.layers.Layer):
+    """Thicker or thinner strokes: grey-level dilation or erosion with a 2×2 square, for (N, H, W, C).
+
+    Each image is dilated with probability `probability / 2`, eroded with probability
+    `probability / 2`, and otherwise left alone. Identity when `training` is false.
+    """
+
+    def __init__(self, probability: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.probability = float(probability)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training: bool = False):
+        if not training or self.probability <= 0:
+            return inputs
+        # A 2×2 max filter is a grey-level dilation, and erosion is the max filter of the
+        # negative. Padding one row and column at the top left makes each output pixel look at
+        # itself and its upper-left neighbours, as OpenCV's 2×2 kernel (and `perturb`) does.
+        def max_filter(t):
+            return keras.ops.max_pool(keras.ops.pad(t, [[0, 0], [1, 0], [1, 0], [0, 0]]), 2, strides=1)
+
+        dilated, eroded = max_filter(inputs), -max_filter(-inputs)
+        per_image = (keras.ops.shape(inputs)[0], 1, 1, 1)
+        draw = keras.random.uniform(per_image, seed=self.seed_generator)
+        half = self.probability / 2
+        return keras.ops.where(draw < half, dilated, keras.ops.where(draw < 2 * half, eroded, inputs))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "probability": self.probability, "seed": self.seed}

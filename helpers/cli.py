@@ -21,7 +21,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from helpers import training  # TensorFlow loads only for commands that need it
 
     training.set_seed()
-    recipe = training.recipe_for(args.arch, args.augment, args.epochs)
+    recipe = training.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke)
     out = args.out or training.model_path(recipe.name)
     print(f"training {recipe.name}: {recipe.to_dict()}", flush=True)
     _, metrics = training.train(recipe, out=out)
@@ -73,13 +73,23 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
 
     model = training.load_model(args.model)
     splits = data.load_splits()
-    suite = perturb.perturbed_suite(splits.x_test, seed=args.seed)
-    table = evaluate.robustness_table({str(args.model): model}, suite, splits.y_test)
+    # The validation split is for choosing settings (e.g. the augmentation noise); the test
+    # split only reports the chosen model.
+    x, y = (splits.x_val, splits.y_val) if args.split == "val" else (splits.x_test, splits.y_test)
+    suite = perturb.perturbed_suite(x, seed=args.seed)
+    table = evaluate.robustness_table({str(args.model): model}, suite, y)
     acc = table[str(args.model)]
     table = acc.to_frame("accuracy").assign(vs_clean=acc - acc["clean"])
-    print(f"{args.model}: test accuracy on perturbed copies of the test set (seed {args.seed})\n")
+    name = "validation" if args.split == "val" else "test"
+    print(f"{args.model}: {name} accuracy on perturbed copies of the {name} set (seed {args.seed})\n")
     points = lambda v: f"{100 * v:+.2f} pp"  # noqa: E731 - percentage points, not percent
     print(table.to_string(formatters={"accuracy": "{:.2%}".format, "vs_clean": points}))
+    if args.json:
+        import json
+
+        record = {"model": str(args.model), "split": args.split, "seed": args.seed, "accuracy": acc.to_dict()}
+        data.atomic_write(args.json, json.dumps(record, indent=1).encode())
+        print(f"\nwrote {args.json}")
     return 0
 
 
@@ -110,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", choices=["mlp", "cnn"], default="mlp", help="network type")
     p.add_argument("--augment", action="store_true", help="train with random shifts/rotations/zooms")
     p.add_argument("--epochs", type=int, help="epoch budget (default: the recipe's)")
+    p.add_argument("--noise", type=float, metavar="SIGMA", help="std of the Gaussian pixel noise in "
+                   "augmentation (with --augment; default: the recipe's)")
+    p.add_argument("--stroke", type=float, metavar="P", help="share of training images drawn with thicker "
+                   "or thinner strokes (with --augment; default: the recipe's)")
     p.add_argument("--out", type=Path, help="model file to write, *.keras (default: data/models/NAME.keras)")
     p.set_defaults(func=_cmd_train)
 
@@ -121,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("robustness", help="accuracy on shifted, rotated, scaled, noisy ... test images")
     p.add_argument("--model", required=True, help="model name (mlp, mlp-aug, cnn-aug, ...) or .keras path")
     p.add_argument("--seed", type=int, default=0, help="seed of the random perturbations (default: 0)")
+    p.add_argument("--split", choices=["test", "val"], default="test",
+                   help="perturb the test set (default) or the validation set, for choosing settings")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the accuracies to this JSON file")
     p.set_defaults(func=_cmd_robustness)
 
     p = sub.add_parser("predict", help="read the handwritten digits in photos or scans")

@@ -24,8 +24,9 @@
 # it has rarely seen lit.
 #
 # **Data augmentation** shows the network a freshly distorted copy of each training image at
-# every epoch: rotated a little, shifted a little, zoomed a little. The labels do not change, so
-# the network must learn what stays the same: the digit.
+# every epoch: rotated a little, shifted a little, zoomed a little, drawn with a thicker or thinner
+# pen, speckled with a little noise. The labels do not change, so the network must learn what
+# stays the same: the digit.
 #
 # In this notebook:
 # 1. the augmentation layers, and how they map to the classic `ImageDataGenerator` settings,
@@ -60,6 +61,15 @@ display(Markdown(f"```python\n{inspect.getsource(augment.AugmentConfig)}\n"
                  f"{inspect.getsource(augment.augmentation_layers)}```"))
 
 # %% [markdown]
+# The first three layers are Keras' own. The two others are small custom layers in the same
+# file: `RandomStrokeWidth` thickens or thins a share of the digits by one pixel (a 2×2 max
+# filter, or the max filter of the negative), and `RandomNoise` adds Gaussian noise whose
+# strength each image draws from [0, `noise`], then clips to the valid pixel range:
+
+# %%
+display(Markdown(f"```python\n{inspect.getsource(augment.RandomNoise.call)}```"))
+
+# %% [markdown]
 # How the settings translate:
 #
 # | `ImageDataGenerator` | Keras 3 layer | note |
@@ -68,6 +78,12 @@ display(Markdown(f"```python\n{inspect.getsource(augment.AugmentConfig)}\n"
 # | `width_shift_range=0.1`, `height_shift_range=0.1` | `RandomTranslation(0.1, 0.1)` | fraction of the image size: ±2.8 px |
 # | `zoom_range=0.1` | `RandomZoom(0.1, 0.1)` | scale in [0.9, 1.1], width and height independently |
 # | `fill_mode="constant", cval=0` | `fill_mode="constant", fill_value=0` | new pixels are black background, not smeared edges |
+# | — | `RandomStrokeWidth(0.5)` (ours) | half the digits get a pen one pixel thicker or thinner |
+# | — | `RandomNoise(0.2)` (ours) | pixel noise of standard deviation up to 0.2, clipped to [0, 1] |
+#
+# The last two were added after a first version of this notebook, trained with the classic
+# three only, measured two weaknesses (section 4 tells the story). How much of each was chosen
+# on perturbed **validation** images, never on the test suite below.
 #
 # We deliberately leave out **flips**: a mirrored 2 or 7 is not a digit anyone writes, and a
 # flipped 6 can look like a 9 rotated. The layers need a channel axis, (N, 28, 28, **1**).
@@ -92,8 +108,8 @@ plots.augmentation_grid(originals, augmented)
 
 # %% [markdown]
 # Still unmistakably the same digits — that is the test for a good augmentation. Stronger settings
-# (30° rotations, 30% shifts) would start to create digits that are ambiguous, or that fall off
-# the frame.
+# (30° rotations, 30% shifts, noise of 0.3) would start to create digits that are ambiguous, or
+# that fall off the frame.
 #
 # ## 3. Training with augmentation
 #
@@ -124,7 +140,7 @@ if plain_run:
 # augmentation. (On 2 cores the two do compete for the CPU, so expect augmented epochs to be
 # somewhat slower; the training log below shows by how much.)
 #
-# The augmented recipe is the same MLP (same builder and config as notebook 02), trained longer:
+# The augmented recipe is the same MLP (same builder and config as notebook 02), trained longer (50 epochs):
 # each epoch shows new variations, so the model keeps learning for more epochs before it starts to
 # overfit.
 
@@ -153,9 +169,8 @@ plots.training_curves(metrics_aug["history"])
 # Claims that augmentation "makes the model robust" are cheap; let's measure. `helpers.perturb`
 # builds a suite of perturbed copies of the **test set** (deterministic, seeded): shifts,
 # rotations, scaling, thicker and thinner strokes, blur, noise, and a combination. Both models see
-# exactly the same images. (The perturbations are not the same as the training augmentation: some
-# go beyond its range, like 25° rotations or 4-pixel shifts, and some — stroke width, blur,
-# noise — were never trained on.)
+# exactly the same images. Some perturbations go beyond the augmentation's range (25° rotations,
+# 4-pixel shifts); stroke width and noise sit inside it; blur was never trained on.
 
 # %%
 mlp_plain = training.get_model("mlp")
@@ -180,10 +195,11 @@ print(f"augmented model better on {int((perturbations['gain'] > 0).sum())} of {l
 
 # %%
 assert clean_aug >= 0.988, f"augmented MLP should reach 98.8% clean test accuracy, got {clean_aug:.4f}"
-covered = [n for n in perturbations.index if n.startswith(("shift", "rotate", "scale"))] + ["combined"]
-assert (perturbations.loc[covered, "gain"] > 0.01).all(), "augmentation should help on what it covers"
+covered = [n for n in perturbations.index if n.startswith(("shift", "rotate", "scale"))] + ["combined", "thin"]
+assert (perturbations.loc[covered, "gain"] > 0.01).all(), "augmentation should help clearly on what it covers"
 worse = perturbations.index[perturbations["gain"] <= 0].tolist()
 print(f"perturbations where augmentation did NOT help: {worse or 'none'}")
+assert not worse, "the augmented model should beat the plain one on every perturbation"
 
 # %% [markdown]
 # ## Reading the results
@@ -193,15 +209,36 @@ print(f"perturbations where augmentation did NOT help: {worse or 'none'}")
 # - The gains are largest on what the augmentation covered — **shifts, rotations, scaling** — where
 #   the plain MLP collapses: a 4-pixel shift moves most of the ink onto pixels whose weights were
 #   trained on background, and the plain model reads barely a third of those digits.
-# - On stroke width and blur, which the augmentation never showed, the gains are small.
-# - On **Gaussian noise the augmented model is much worse** than the plain one. We did not expect
-#   that, and we report it rather than hide it. Augmentation changed *what* the network relies
-#   on, and nothing in training told it to ignore faint speckle spread over the whole
-#   background; the plain model happens to be more tolerant of it. The lesson: augmentation buys
-#   robustness to the variations it samples and can cost robustness to others. The remedy would be
-#   to add noise to the augmentation — and to choose how much on perturbed *validation* images,
-#   never on this test suite. Notebook 06 shows that a convolutional network, trained with the
-#   same augmentation, has the same weakness.
+# - **Thinner strokes** and **noise** tell a story of their own. The first version of this notebook
+#   augmented with rotations, shifts and zooms only. That model gained almost nothing on thin
+#   strokes and was *much worse* than the plain model on noise (75% against 95% on the test suite):
+#   nothing in training told it to ignore faint speckle spread over the background, and augmenting
+#   changed what it relied on. Augmentation buys robustness to what it samples, and can cost
+#   robustness to what it does not.
+# - So we added stroke width and noise to the augmentation, and chose how much on the perturbed
+#   **validation** images (`python -m helpers robustness --split val`), keeping the test suite
+#   for this one report. The rule, fixed before looking: the highest mean accuracy over the
+#   perturbations, and better than the plain model on each of them. Validation accuracy in %:
+#
+#   | augmentation (MLP, validation split) | clean | thin | noise | combined | mean of 11 perturbations |
+#   | --- | ---: | ---: | ---: | ---: | ---: |
+#   | none (plain MLP) | 98.82 | 87.60 | 95.64 | 76.68 | 86.66 |
+#   | rotation, shift, zoom (first version) | 99.24 | 88.30 | 75.46 | 94.04 | 94.11 |
+#   | + noise ≤ 0.2 | 99.00 | 84.36 | 98.64 | 97.08 | 95.71 |
+#   | + noise ≤ 0.3 | 98.80 | 83.78 | 98.86 | 96.92 | 95.18 |
+#   | + noise ≤ 0.2, stroke 0.5 | 99.06 | 93.18 | 98.44 | 96.52 | 95.85 |
+#   | + noise ≤ 0.1, stroke 0.5 | 99.22 | 96.06 | 96.26 | 96.20 | 96.63 |
+#   | the same, trained again after a one-pixel fix to the stroke layer | 99.18 | 97.46 | 92.76 | 95.26 | 96.56 |
+#   | **+ noise ≤ 0.2, stroke 0.5, 50 epochs** (chosen) | 99.18 | 96.54 | 98.14 | 96.80 | **97.03** |
+#
+#   Noise alone fixed noise but made thin strokes *worse* than the plain model — a model taught
+#   to ignore faint speckle also ignores faint ink — and stroke-width augmentation repaired that.
+#   Noise ≤ 0.1 first looked best, but retrained it fell below the plain model on noise: a
+#   margin of half a point was the luck of one run. Noise ≤ 0.2 gives a margin of several points;
+#   the clean accuracy it costs was won back by ten more epochs (early stopping ended at 46).
+#   (These candidates were trained once, with the commands in the README; they are not
+#   retrained here.)
+# - Blur was never trained on; the gain there is small.
 #
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a
 # convolutional network, which does, adds on top of augmentation.

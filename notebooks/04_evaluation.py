@@ -22,7 +22,7 @@
 #
 # * **mlp** — the plain multi-layer perceptron;
 # * **mlp-aug** — the same network trained on augmented images (small shifts,
-#   rotations and zooms).
+#   rotations, zooms, stroke widths and noise).
 #
 # We ask: how sure can we be of the accuracy? *Which* digits does each model get
 # wrong, and what does it mistake them for? When it is wrong, does it know? Can we

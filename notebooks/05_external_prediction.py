@@ -28,8 +28,8 @@
 # * written with strokes about **2–3 pixels** wide at that size.
 #
 # A phone photo is a few million pixels of off-white paper with dark, thin strokes
-# somewhere in it, lit unevenly. Shrinking the whole photo to 28×28 reads only about 40 %
-# of real handwritten digits correctly (measured on the external set used at the end).
+# somewhere in it, lit unevenly. Shrinking the whole photo to 28×28 reads far fewer real
+# handwritten digits correctly than the pipeline below (both are measured at the end).
 # So we rebuild MNIST's form from the photo, step by step, the way MNIST itself was made.
 #
 # In this notebook:
@@ -384,6 +384,6 @@ if HAVE_EXTERNAL:
 #   threshold above the paper's noise), clutter (specks, ruled lines, edges), several digits
 #   (components in reading order), size, position and stroke width.
 # * The remaining errors are mostly writing styles MNIST lacks; more varied training data
-#   (or augmentation that thins, thickens and slants strokes) is the next step.
+#   (or augmentation that slants strokes and varies their shapes) is the next step.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,
 #   and `python -m helpers evaluate-external` for the numbers of part 4.

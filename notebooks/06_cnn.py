@@ -31,7 +31,7 @@
 # - **pooling** keeps the strongest response in each 2×2 patch, halving the resolution, so
 #   later layers see larger regions and small shifts matter less.
 #
-# In this notebook: the CNN, trained with the same augmentation as notebook 03; what its filters
+# In this notebook: the CNN, trained with the augmentation layers of notebook 03; what its filters
 # and feature maps look like; and a comparison of every model in the series.
 
 # %%
@@ -67,6 +67,27 @@ models.build_model(cnn_recipe.model).summary()
 # *computation*, not the size, that grows.
 #
 # ## 2. Training, with the augmentation of notebook 03
+#
+# The same five augmentation layers and settings as notebook 03. With noise up to 0.1 only, the
+# CNN read 92.5% of the noisy *validation* digits, fewer than either MLP: its 3×3 filters respond
+# to speckle, and max pooling keeps the largest response, so noise is amplified on its way up.
+# Noise up to 0.2 fixed that and cost some clean accuracy, which a larger batch with a higher
+# learning rate and 20 epochs won back. The candidates, all on the validation split (accuracy
+# in %; the rule: the highest clean accuracy among those that beat the augmented MLP on every
+# perturbation):
+#
+# | CNN candidate | clean | noise | combined | mean of 11 perturbations |
+# | --- | ---: | ---: | ---: | ---: |
+# | rotation, shift, zoom only; 15 epochs, batch 128 (first version) | 99.50 | 41.18 | 78.70 | 91.49 |
+# | + stroke 0.5, noise ≤ 0.1; same training | 99.42 | 92.46 | 96.32 | 97.68 |
+# | + stroke 0.5, noise ≤ 0.2; same training | 99.40 | 98.74 | 97.60 | 98.15 |
+# | **the same; 20 epochs, batch 256, learning rate 0.002** (chosen) | **99.44** | 98.34 | 97.92 | **98.60** |
+# | the same with 15 epochs | 99.30 | — | — | — |
+# | the same with dropout 0.1 | 99.42 | — | — | — |
+#
+# (The augmented MLP, for reference: 99.18 clean, 98.14 on noise, 97.03 mean.) The differences
+# in clean accuracy are a few images out of 5,000 — within chance; the gain on noise is not.
+# (— : not measured; their clean accuracy already ruled them out.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -170,9 +191,11 @@ best_mlp = perturbed[list(others.index)].max(axis=1)
 cnn_wins = perturbed["CNN (augmented)"] > best_mlp
 print(f"CNN beats both MLPs on {int(cnn_wins.sum())} of {len(cnn_wins)} perturbations; "
       f"not on: {cnn_wins.index[~cnn_wins].tolist() or 'none'}")
-# The two perturbations with Gaussian noise are the known weakness discussed below.
-noisy = ["noise", "combined"]
-assert cnn_wins.drop(index=noisy).all(), "the CNN should beat both MLPs on every noise-free perturbation"
+assert perturbed["CNN (augmented)"].mean() > perturbed[list(others.index)].mean().max(), \
+    "the CNN should beat both MLPs on the perturbed suite"
+# At ~98% accuracy on 10,000 images one model's standard error is ~0.14 points: a gap under half a
+# point is a tie, not a loss. Anything larger would be a real weakness.
+assert (perturbed["CNN (augmented)"] - best_mlp).min() > -0.005, "the CNN should not clearly lose anywhere"
 if "external photos" in comparison:
     assert comparison.loc["CNN (augmented)", "external photos"] >= others["external photos"].max(), \
         "the CNN should read at least as many external photos as either MLP"
@@ -183,15 +206,14 @@ if "external photos" in comparison:
 # - **Clean accuracy**: the CNN makes the fewest mistakes on the MNIST test set, but all three
 #   models are within about a percentage point — MNIST's test set is easy for anything that
 #   learned the training set well.
-# - **Shifts, rotations, scaling, stroke width, blur**: the CNN barely notices them. Even a
-#   4-pixel shift, which the plain MLP could not survive, costs it almost nothing: convolution and
-#   pooling respond to local patterns wherever they appear.
-# - **Gaussian noise is the exception**, and a large one: the CNN reads far fewer noisy digits
-#   than either MLP, and the combined perturbation, which includes milder noise, suffers with it.
-#   Speckle over the whole background lights up its edge detectors everywhere. Nothing in its
-#   training showed it noise; as notebook 03 found for the augmented MLP, robustness comes from
-#   what training samples. Adding noise to the augmentation (chosen on *validation* images) is the
-#   obvious next experiment for the reader.
+# - **Shifts, rotations, scaling, stroke width, blur**: the CNN is the most robust model on each.
+#   A 4-pixel shift, which the plain MLP could not survive, costs it under two points: convolution
+#   and pooling respond to local patterns wherever they appear.
+# - **Noise**: the CNN and the augmented MLP now read noisy digits equally well (within a few
+#   images of each other, a tie at this sample size), far better than the first version of the
+#   CNN, trained on rotations, shifts and zooms only, which read fewer than half of them (see the
+#   table in section 2). As for the MLP in notebook 03, robustness came from what training
+#   sampled, and the amount was chosen on validation images.
 # - **Real photos**: on the external photos the three models are within a few images of each
 #   other. Most remaining failures there come from the photo pipeline (a stroke lost before the
 #   model sees the digit, see notebook 05), so a better model alone cannot fix them. On USPS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from scipy.stats import binomtest
 
 from helpers import evaluate as ev
+from helpers import perturb
 
 # Six examples over classes 0..2: two mistakes (a 0 called 1, a 1 called 0).
 Y_TRUE = np.array([0, 0, 1, 1, 1, 2])
@@ -300,6 +302,17 @@ def test_cli_evaluate_and_robustness_write_and_print(tmp_path, monkeypatch, caps
     assert cli.main(["robustness", "--model", str(path)]) == 0
     printed = capsys.readouterr().out
     assert all(name in printed for name in ["clean", "shift-2", "combined"])
+
+    # --split val perturbs the validation images: here they differ from the test images.
+    val = dataclasses.replace(splits, x_val=x[:, ::-1], y_val=(y + 1) % 10)
+    monkeypatch.setattr(data, "load_splits", lambda *a, **k: val)
+    record_path = tmp_path / "robust.json"
+    assert cli.main(["robustness", "--model", str(path), "--split", "val", "--json", str(record_path)]) == 0
+    assert "validation accuracy" in capsys.readouterr().out
+    record = json.loads(record_path.read_text())
+    expected = float(np.mean(model.predict(val.x_val, verbose=0).argmax(1) == val.y_val))
+    assert record["split"] == "val" and record["accuracy"]["clean"] == pytest.approx(expected)
+    assert set(record["accuracy"]) == {"clean", *perturb.SUITE}
 
 
 @pytest.mark.parametrize("command", ["evaluate", "robustness"])

@@ -76,6 +76,60 @@ def test_augmentation_is_active_in_training_and_identity_in_inference():
     assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
 
 
+def test_noise_augmentation_is_clipped_training_only_seeded_and_varies_per_image():
+    x = np.zeros((64, 28, 28, 1), np.float32)
+    x[:, 8:20, 12:16] = 1.0
+    cfg = AugmentConfig(rotation_deg=0.0, shift=0.0, zoom=0.0, stroke=0.0, noise=0.2)
+    layers = augment.augmentation_layers(cfg, seed=3)
+    assert isinstance(layers.layers[-1], augment.RandomNoise)
+    plain = augment.augmentation_layers(AugmentConfig(noise=0.0, stroke=0.0))
+    assert not any(isinstance(layer, augment.RandomNoise) for layer in plain.layers), "no noise step at 0"
+    np.testing.assert_array_equal(np.asarray(layers(x, training=False)), x)
+    out = np.asarray(layers(x, training=True))
+    assert out.min() >= 0.0 and out.max() <= 1.0, "noisy pixels must stay in [0, 1]"
+    # Clipped N(0, s) on black has mean s/sqrt(2*pi): each image's background mean gives its s.
+    background = np.where(x == 0, out, np.nan)
+    sigma = np.nanmean(background, axis=(1, 2, 3)) * np.sqrt(2 * np.pi)
+    assert sigma.min() < 0.05 and sigma.max() > 0.15, "noise levels should spread over [0, 0.2]"
+    assert sigma.max() < 0.2 + 0.02
+    again = augment.augmentation_layers(cfg, seed=3)
+    np.testing.assert_array_equal(np.asarray(again(x, training=True)), out)
+
+
+def test_stroke_width_augmentation_matches_the_perturbation_suite_and_is_training_only():
+    from helpers import perturb
+
+    rng = np.random.default_rng(4)
+    x = np.zeros((32, 28, 28), np.float32)
+    x[:, 6:22, 10:16] = rng.uniform(0.3, 1.0, (32, 16, 6))
+    layer = augment.RandomStrokeWidth(1.0, seed=2)
+    np.testing.assert_array_equal(np.asarray(layer(x[..., None], training=False))[..., 0], x)
+    out = np.asarray(layer(x[..., None], training=True))[..., 0]
+    thick, thin = perturb.thicken(x), perturb.thin(x)
+    is_thick = np.all(np.isclose(out, thick), axis=(1, 2))
+    is_thin = np.all(np.isclose(out, thin), axis=(1, 2))
+    assert np.all(is_thick | is_thin), "probability 1: every image thickened or thinned, as perturb does"
+    assert is_thick.any() and is_thin.any()
+    none = np.asarray(augment.RandomStrokeWidth(0.0)(x[..., None], training=True))[..., 0]
+    np.testing.assert_array_equal(none, x)
+    first = lambda cfg: augment.augmentation_layers(cfg).layers[0]  # noqa: E731
+    assert isinstance(first(AugmentConfig(stroke=0.5)), augment.RandomStrokeWidth)
+    assert not isinstance(first(AugmentConfig(stroke=0.0)), augment.RandomStrokeWidth)
+
+
+def test_recipe_for_overrides_noise_and_rejects_bad_values():
+    recipe = training.recipe_for("mlp", True, noise=0.05)
+    assert recipe.augment.noise == 0.05 and recipe.name == "mlp-aug"
+    assert training.recipe_for("mlp", True).augment == training.RECIPES["mlp-aug"].augment
+    with pytest.raises(training.ModelError, match="--augment"):
+        training.recipe_for("mlp", False, noise=0.1)
+    with pytest.raises(training.ModelError, match=r"\[0, 1\]"):
+        training.recipe_for("cnn", True, noise=-0.1)
+    assert training.recipe_for("cnn", True, stroke=0.25).augment.stroke == 0.25
+    with pytest.raises(training.ModelError, match="stroke"):
+        training.recipe_for("cnn", True, stroke=1.5)
+
+
 def test_augmented_pipeline_is_seeded_and_varies_between_epochs(tiny_splits):
     y = np.eye(10, dtype=np.float32)[tiny_splits.y_train]
 
