@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model recipe and save it with its metrics")
     p.add_argument("--arch", choices=["mlp", "cnn"], default="mlp", help="network type")
-    p.add_argument("--augment", action="store_true", help="train with random shifts/rotations/zooms")
+    p.add_argument("--augment", action="store_true",
+                   help="train with random stroke widths, rotations, shifts, zooms and noise")
     p.add_argument("--epochs", type=int, help="epoch budget (default: the recipe's)")
     p.add_argument("--noise", type=float, metavar="SIGMA", help="std of the Gaussian pixel noise in "
                    "augmentation (with --augment; default: the recipe's)")
@@ -132,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for PNG and JSON (default: data/runs/evaluate-NAME/)")
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("robustness", help="accuracy on shifted, rotated, scaled, noisy ... test images")
+    p = sub.add_parser("robustness",
+                       help="accuracy on shifted, rotated, scaled, noisy ... test (or validation) images")
     p.add_argument("--model", required=True, help="model name (mlp, mlp-aug, cnn-aug, ...) or .keras path")
     p.add_argument("--seed", type=int, default=0, help="seed of the random perturbations (default: 0)")
     p.add_argument("--split", choices=["test", "val"], default="test",
