@@ -55,8 +55,8 @@ def bench_training() -> None:
         model = training.build_model(recipe.model)
         training.compile_model(model, recipe.train, steps_per_epoch=n // recipe.train.batch_size)
         ds = make_dataset(splits.x_train, y, recipe.train.batch_size, shuffle=True, augment=recipe.augment)
-        model.fit(ds.take(20), epochs=1, verbose=0)  # warm-up: graph tracing, thread pools
-        seconds = timed(lambda ds=ds, model=model: model.fit(ds, epochs=1, verbose=0))
+        model.fit(ds.take(20), epochs=1, verbose=0, shuffle=False)  # warm-up: tracing, thread pools
+        seconds = timed(lambda ds=ds, model=model: model.fit(ds, epochs=1, verbose=0, shuffle=False))
         print(
             f"train {name:8}: {n / seconds:8,.0f} samples/s, {seconds:5.1f} s per epoch "
             f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max)"

@@ -21,7 +21,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from helpers import training  # TensorFlow loads only for commands that need it
 
     training.set_seed()
-    recipe = training.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke)
+    recipe = training.recipe_for(
+        args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs
+    )
     out = args.out or training.model_path(recipe.name)
     print(f"training {recipe.name}: {recipe.to_dict()}", flush=True)
     _, metrics = training.train(recipe, out=out)
@@ -108,6 +110,16 @@ def _cmd_evaluate_external(args: argparse.Namespace) -> int:
     return external.evaluate_external_command(args.dir, args.model)
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    """Parse "1,1,2" into (1, 1, 2), or tell argparse what was expected."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, e.g. 1,1,2; got {text!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -125,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "augmentation (with --augment; default: the recipe's)")
     p.add_argument("--stroke", type=float, metavar="P", help="share of training images drawn with thicker "
                    "or thinner strokes (with --augment; default: the recipe's)")
+    p.add_argument("--convs", type=_counts, metavar="N,N,N", help="convolutions in each CNN block, "
+                   "e.g. 1,1,2 (with --arch cnn; default: the recipe's)")
     p.add_argument("--out", type=Path, help="model file to write, *.keras (default: data/models/NAME.keras)")
     p.set_defaults(func=_cmd_train)
 

@@ -26,15 +26,25 @@ class MLPConfig:
 
 @dataclass(frozen=True)
 class CNNConfig:
-    """A small convolutional network: [Conv → BatchNorm → ReLU] blocks with pooling."""
+    """A small convolutional network: blocks of [Conv → BatchNorm → ReLU] layers, with pooling.
+
+    `filters` gives each block's channels and `convs` how many convolutions each block stacks.
+    """
 
     filters: tuple[int, ...] = (16, 32, 64)
-    convs_per_block: int = 2
+    convs: tuple[int, ...] = (1, 1, 2)
     dense: int = 128
     dropout: float = 0.3
 
+    def __post_init__(self) -> None:
+        if len(self.convs) != len(self.filters) or min(self.convs, default=0) < 1:
+            raise ValueError(
+                f"convs must give each of the {len(self.filters)} blocks at least one convolution, "
+                f"got {self.convs}"
+            )
+
     def to_dict(self) -> dict:
-        return {"arch": "cnn", **asdict(self), "filters": list(self.filters)}
+        return {"arch": "cnn", **asdict(self), "filters": list(self.filters), "convs": list(self.convs)}
 
 
 def build_mlp(cfg: MLPConfig = MLPConfig(), name: str = "mlp") -> keras.Model:
@@ -57,9 +67,9 @@ def build_cnn(cfg: CNNConfig = CNNConfig(), name: str = "cnn") -> keras.Model:
     """Build (not compile) the CNN described by `cfg`."""
     inputs = keras.Input(shape=(28, 28), name="image")
     x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
-    for i, filters in enumerate(cfg.filters, start=1):
-        for j in range(1, cfg.convs_per_block + 1):
-            suffix = f"{i}" if cfg.convs_per_block == 1 else f"{i}{'abcdefgh'[j - 1]}"
+    for i, (filters, convs) in enumerate(zip(cfg.filters, cfg.convs, strict=True), start=1):
+        for j in range(convs):
+            suffix = f"{i}{chr(ord('a') + j)}"  # conv_1a, conv_2a, conv_2b, …
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{suffix}")(x)
             x = layers.BatchNormalization(name=f"batchnorm_{suffix}")(x)
             x = layers.Activation("relu", name=f"relu_{suffix}")(x)

@@ -41,7 +41,9 @@ TINY = TrainConfig(epochs=2, batch_size=32, patience=2)
 # ---------------------------------------------------------------- models
 
 
-@pytest.mark.parametrize("cfg", [MLPConfig(hidden=(16,)), CNNConfig(filters=(4, 8), dense=8)])
+@pytest.mark.parametrize(
+    "cfg", [MLPConfig(hidden=(16,)), CNNConfig(filters=(4, 8), convs=(1, 2), dense=8)]
+)
 def test_builders_map_images_to_probabilities(cfg):
     model = models.build_model(cfg)
     probs = model.predict(np.zeros((3, 28, 28), np.float32), verbose=0)
@@ -54,6 +56,19 @@ def test_mlp_config_controls_layers():
     dense = [layer.units for layer in model.layers if layer.__class__.__name__ == "Dense"]
     assert dense == [32, 16, 8, 10]
     assert not any("dropout" in layer.name or "batchnorm" in layer.name for layer in model.layers)
+
+
+def test_cnn_config_stacks_the_given_convolutions_per_block():
+    model = models.build_cnn(CNNConfig(filters=(4, 8, 16), convs=(1, 2, 3), dense=8))
+    convs = [(layer.name, layer.filters) for layer in model.layers if layer.name.startswith("conv_")]
+    assert convs == [("conv_1a", 4), ("conv_2a", 8), ("conv_2b", 8),
+                     ("conv_3a", 16), ("conv_3b", 16), ("conv_3c", 16)]
+
+
+@pytest.mark.parametrize("convs", [(2, 2), (1, 0, 2)])
+def test_cnn_config_rejects_a_conv_count_per_block_that_does_not_fit(convs):
+    with pytest.raises(ValueError, match="each of the 3 blocks"):
+        CNNConfig(filters=(4, 8, 16), convs=convs)
 
 
 def test_build_model_rejects_unknown_config():
@@ -128,6 +143,21 @@ def test_recipe_for_overrides_noise_and_rejects_bad_values():
     assert training.recipe_for("cnn", True, stroke=0.25).augment.stroke == 0.25
     with pytest.raises(training.ModelError, match="stroke"):
         training.recipe_for("cnn", True, stroke=1.5)
+
+
+def test_recipe_for_overrides_cnn_convs_and_rejects_a_bad_layout():
+    assert training.recipe_for("cnn", True, convs=(2, 2, 2)).model.convs == (2, 2, 2)
+    with pytest.raises(training.ModelError, match="--arch cnn"):
+        training.recipe_for("mlp", False, convs=(1, 1, 2))
+    with pytest.raises(training.ModelError, match="each of the 3 blocks"):
+        training.recipe_for("cnn", True, convs=(1, 2))
+
+
+def test_cli_train_rejects_convs_that_are_not_numbers(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--arch", "cnn", "--convs", "one,two"])
+    assert exit_info.value.code == 2
+    assert "whole numbers separated by commas" in capsys.readouterr().err
 
 
 def test_augmented_pipeline_is_seeded_and_varies_between_epochs(tiny_splits):
