@@ -20,8 +20,8 @@ class AugmentConfig:
     rotation_deg: float = 10.0  # ImageDataGenerator(rotation_range=10)
     shift: float = 0.1  # width_shift_range = height_shift_range = 0.1 (of 28 px ≈ ±2.8 px)
     zoom: float = 0.1  # zoom_range=0.1 → scale in [0.9, 1.1]
-    # Not in ImageDataGenerator; both chosen on perturbed *validation* images (README, "How the
-    # augmentation was chosen"):
+    # Not in ImageDataGenerator; both chosen on perturbed *validation* images (README, "How
+    # augmentation and the CNN were chosen"):
     # share of images drawn with thicker or thinner strokes (half each), as other pens would;
     stroke: float = 0.5
     # largest standard deviation of Gaussian pixel noise; each image draws its own in [0, noise].

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import augment, cli, data, models, training
+from helpers import augment, cli, data, models, perturb, training
 from helpers.augment import AugmentConfig
 from helpers.models import CNNConfig, MLPConfig
 from helpers.training import Recipe, TrainConfig
@@ -112,8 +112,6 @@ def test_noise_augmentation_is_clipped_training_only_seeded_and_varies_per_image
 
 
 def test_stroke_width_augmentation_matches_the_perturbation_suite_and_is_training_only():
-    from helpers import perturb
-
     rng = np.random.default_rng(4)
     x = np.zeros((32, 28, 28), np.float32)
     x[:, 6:22, 10:16] = rng.uniform(0.3, 1.0, (32, 16, 6))
