@@ -43,16 +43,17 @@ def bench_data() -> None:
 def bench_training() -> None:
     import keras
 
-    from helpers import data, training
+    from helpers import data, registry, training
+    from helpers.models import build_model
     from helpers.training import make_dataset
 
     splits = data.load_splits()
     y = keras.utils.to_categorical(splits.y_train, 10)
     n = len(splits.x_train)
     for name in ("mlp", "mlp-aug", "cnn-aug"):
-        recipe = training.RECIPES[name]
+        recipe = registry.RECIPES[name]
         training.set_seed(recipe.train.seed)
-        model = training.build_model(recipe.model)
+        model = build_model(recipe.model)
         training.compile_model(model, recipe.train, steps_per_epoch=n // recipe.train.batch_size)
         ds = make_dataset(splits.x_train, y, recipe.train.batch_size, shuffle=True, augment=recipe.augment)
         model.fit(ds.take(20), epochs=1, verbose=0, shuffle=False)  # warm-up: tracing, thread pools
@@ -61,7 +62,7 @@ def bench_training() -> None:
             f"train {name:8}: {n / seconds:8,.0f} samples/s, {seconds:5.1f} s per epoch "
             f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max)"
         )
-    for augment in (None, training.RECIPES["mlp-aug"].augment):
+    for augment in (None, registry.RECIPES["mlp-aug"].augment):
         ds = make_dataset(splits.x_train, y, 256, shuffle=True, augment=augment)
         seconds = timed(lambda ds=ds: [None for _ in ds])
         label = "augmented" if augment else "plain"
@@ -69,17 +70,18 @@ def bench_training() -> None:
 
 
 def bench_inference() -> None:
-    from helpers import data, training
+    from helpers import data, inference, registry
 
     splits = data.load_splits()
-    for name in training.RECIPES:
-        if not training.is_current(name):
-            print(f"inference {name:8}: not trained (skipped)")
+    for name in registry.RECIPES:
+        if not registry.is_current(name):
+            print(f"inference {name:8}: no current trained model (skipped)")
             continue
-        model = training.load_model(name)
-        training.predict_proba(model, splits.x_test[:1024])  # warm-up
-        seconds = timed(lambda model=model: training.predict_proba(model, splits.x_test), repeat=3)
-        print(f"inference {name:8}: {seconds:.2f} s for 10,000 test images")
+        for runtime in ("keras", "litert"):
+            model = inference.load_model(name, runtime=runtime)
+            inference.predict_proba(model, splits.x_test[:1024])  # warm-up
+            seconds = timed(lambda model=model: inference.predict_proba(model, splits.x_test), repeat=3)
+            print(f"inference {name:8} ({runtime:6}): {seconds:.2f} s for 10,000 test images")
 
 
 def bench_external() -> None:
@@ -87,28 +89,31 @@ def bench_external() -> None:
 
     import cv2
 
-    from helpers import external, training
+    from helpers import inference, photo, registry
 
-    name = training.best_model_name()
-    if not training.is_current(name):
-        print("external: no trained model yet (skipped)")
+    name = registry.best_model_name()
+    if not registry.is_current(name):
+        print("external: no current trained model yet (skipped)")
         return
-    model = training.get_model(name)
+    model = inference.load_model(name, runtime="litert")
     sample = cv2.imread(str(REPO / "notebooks" / "samples" / "multi.jpg"))
     with tempfile.TemporaryDirectory() as tmp:
-        photo = Path(tmp) / "photo-12mp.jpg"
-        cv2.imwrite(str(photo), cv2.resize(sample, (4000, 3000), interpolation=cv2.INTER_CUBIC))
-        external.read_digits(photo, model)  # warm-up
-        seconds = timed(lambda: external.read_digits(photo, model), repeat=3)
-        found = len(external.read_digits(photo, model).digits)
-        print(f"external: 12-megapixel JPEG ({found} digits) read in {seconds:.2f} s with {name} loaded")
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "helpers", "predict", str(photo)], cwd=REPO, capture_output=True, text=True
-        )
+        path = Path(tmp) / "photo-12mp.jpg"
+        cv2.imwrite(str(path), cv2.resize(sample, (4000, 3000), interpolation=cv2.INTER_CUBIC))
+        photo.read_digits(path, model)  # warm-up
+        seconds = timed(lambda: photo.read_digits(path, model), repeat=3)
+        found = len(photo.read_digits(path, model).digits)
+        print(f"external: 12-megapixel JPEG ({found} digits) read in {seconds:.2f} s "
+              f"with {name} loaded (LiteRT)")
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "helpers", "predict", str(path)], cwd=REPO,
+                                  capture_output=True, text=True)
+            times.append(time.perf_counter() - start)
         status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
-        seconds = time.perf_counter() - start
-        print(f"external: `python -m helpers predict` cold start: {seconds:.2f} s ({status})")
+        print(f"external: `python -m helpers predict` (12 MP photo) cold start: "
+              f"median {sorted(times)[1]:.2f} s of 3 ({status})")
 
 
 def bench_notebooks() -> None:

@@ -1,7 +1,21 @@
 """Shared code for the MNIST notebook series; `python -m helpers --help` for the command line.
 
-Modules, in the order data flows (a module imports only those before it):
-data → augment → models → training → perturb → evaluate → plots → external → cli.
+The layers, in the order data flows; a module imports only modules of the layers above it:
+
+1. data       `data` (MNIST download, verification, splits; the one atomic file write)
+2. models     `configs` (model, augmentation and training settings), `registry` (recipes,
+              names, paths, which cached model is current and best; no TensorFlow),
+              `augment`, `models`, `training` (Keras: build and fit), `inference` (the one
+              `load_model` and `predict_proba`: Keras or LiteRT), `model_cache` (train and
+              save, or get the current cached model)
+3. evaluation `perturb` (shifted, rotated, noisy... copies), `evaluate` (metrics), `plots`
+4. photos     `photo` (a package: image → ink → lines → segment → mnist_form → pipeline →
+              annotate), `external_sets` (the external digits and USPS, and their scores)
+5. interface  `cli` (every command and everything it prints)
+
+Keras is imported only where a model is built, trained or run (`augment`, `models`,
+`training`, `model_cache`, and `inference` when it loads a Keras model), so `predict` starts
+without TensorFlow.
 """
 
 import os

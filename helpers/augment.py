@@ -8,27 +8,9 @@ inference time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import keras
 
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """How much to distort each training image: the classic MNIST settings, plus stroke width and noise."""
-
-    rotation_deg: float = 10.0  # ImageDataGenerator(rotation_range=10)
-    shift: float = 0.1  # width_shift_range = height_shift_range = 0.1 (of 28 px ≈ ±2.8 px)
-    zoom: float = 0.1  # zoom_range=0.1 → scale in [0.9, 1.1]
-    # Not in ImageDataGenerator; both chosen on perturbed *validation* images (README, "How
-    # augmentation and the CNN were chosen"):
-    # share of images drawn with thicker or thinner strokes (half each), as other pens would;
-    stroke: float = 0.5
-    # largest standard deviation of Gaussian pixel noise; each image draws its own in [0, noise].
-    noise: float = 0.2
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from helpers.configs import AugmentConfig
 
 
 def augmentation_layers(cfg: AugmentConfig = AugmentConfig(), seed: int | None = None) -> keras.Sequential:

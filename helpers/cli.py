@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpers import UserError, data
+from helpers import UserError, data, inference, photo, registry
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -18,20 +19,17 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from helpers import training  # TensorFlow loads only for commands that need it
+    from helpers import model_cache  # TensorFlow loads only for commands that need it
 
-    training.set_seed()
-    recipe = training.recipe_for(
-        args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs
-    )
-    out = args.out or training.model_path(recipe.name)
+    recipe = registry.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs)
+    out = args.out or registry.model_path(recipe.name)
     print(f"training {recipe.name}: {recipe.to_dict()}", flush=True)
-    _, metrics = training.train(recipe, out=out)
+    _, metrics = model_cache.train(recipe, out=out)
     print(
         f"\n{recipe.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s, "
         f"validation accuracy {metrics['val_accuracy']:.4f}, test accuracy {metrics['test_accuracy']:.4f}"
     )
-    print(f"saved {out} and {Path(out).with_suffix('.json')}")
+    print(f"saved {out}, {Path(out).with_suffix('.tflite').name} and {Path(out).with_suffix('.json').name}")
     return 0
 
 
@@ -42,13 +40,12 @@ def _model_label(name_or_path: str) -> str:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import io
-    import json
 
-    from helpers import evaluate, plots, training  # TensorFlow loads only when needed
+    from helpers import evaluate, plots  # matplotlib and scikit-learn load only when needed
 
-    model = training.load_model(args.model)
+    model = inference.load_model(args.model)
     splits = data.load_splits()
-    probs = training.predict_proba(model, splits.x_test)
+    probs = inference.predict_proba(model, splits.x_test)
     pred = probs.argmax(axis=1)
     summary = {"model": str(args.model), **evaluate.summarize(splits.y_test, probs)}
     print(f"{args.model}: test accuracy {evaluate.accuracy_ci(splits.y_test, pred)}")
@@ -71,9 +68,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_robustness(args: argparse.Namespace) -> int:
-    from helpers import evaluate, perturb, training  # TensorFlow loads only when needed
+    from helpers import evaluate, perturb
 
-    model = training.load_model(args.model)
+    model = inference.load_model(args.model)
     splits = data.load_splits()
     # The validation split is for choosing settings (e.g. the augmentation noise); the test
     # split only reports the chosen model.
@@ -87,27 +84,96 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
     points = lambda v: f"{100 * v:+.2f} pp"  # noqa: E731 - percentage points, not percent
     print(table.to_string(formatters={"accuracy": "{:.2%}".format, "vs_clean": points}))
     if args.json:
-        import json
-
         record = {"model": str(args.model), "split": args.split, "seed": args.seed, "accuracy": acc.to_dict()}
         data.atomic_write(args.json, json.dumps(record, indent=1).encode())
         print(f"\nwrote {args.json}")
     return 0
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from helpers import external  # OpenCV only here; TensorFlow only once a digit needs a model
+def _cli_model(name: str | None) -> inference.Model:
+    """The model `predict` and `evaluate-external` use, run by LiteRT when it can be.
 
-    return external.predict_files(
-        args.images, args.model, as_json=args.json, annotate_dir=args.annotate,
-        threshold=args.threshold, single=args.single,
-    )
+    By default the cached model of the series with the best validation accuracy. A stale
+    model stops the command with one line saying how to retrain it; a missing one is
+    trained now (the first use on a new machine).
+    """
+    name = name or registry.best_model_name()
+    if name in registry.RECIPES and registry.staleness(name) == "missing":
+        from helpers import model_cache  # TensorFlow loads only to train
+
+        print(f"{name}: not trained yet; training it now (a few minutes)", file=sys.stderr, flush=True)
+        model_cache.train(name)
+    return inference.load_model(name, runtime="litert")
+
+
+def _describe(result: photo.ImageResult, annotated: str | None = None) -> str:
+    """Text report of one image: the digits read, then one line per digit."""
+    lines = [f"{result.path}: {result.text or '-'}  ({result.message})"]
+    for d in result.digits:
+        top3 = ", ".join(f"{k} {p:.1%}" for k, p in d.top3)
+        flag = "  LOW CONFIDENCE" if d.low_confidence else ""
+        x, y, w, h = d.bbox
+        lines.append(f"  {d.label}  {d.probability:6.1%}   top-3: {top3}   box x={x} y={y} w={w} h={h}{flag}")
+    if annotated:
+        lines.append(f"  annotated copy: {annotated}")
+    return "\n".join(lines)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    """Read each image and print what was read; exit 1 if any file could not be read.
+
+    A bad file gives one line on stderr naming it, and the others are still read. The
+    model is loaded only once an image has digits to classify.
+    """
+    model = None
+    failed = False
+    records: list[dict] = []
+    written: set[Path] = set()
+    for image in args.images:
+        try:
+            stages = photo.find_digits(image, single=args.single)
+        except photo.ImageReadError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            records.append({"image": str(image), "error": str(exc)})
+            failed = True
+            continue
+        if stages.boxes and model is None:
+            model = _cli_model(args.model)
+        probs = inference.predict_proba(model, stages.inputs) if stages.boxes else None
+        result = photo.make_result(str(image), stages, probs, args.threshold)
+        record = result.to_dict()
+        if args.annotate is not None:
+            target = photo.write_annotated(result, args.annotate, avoid=written)
+            written.add(target)
+            record["annotated"] = str(target)
+        records.append(record)
+        if not args.json:
+            print(_describe(result, record.get("annotated")), flush=True)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    return 1 if failed else 0
 
 
 def _cmd_evaluate_external(args: argparse.Namespace) -> int:
-    from helpers import external
+    """Accuracy on the external set per kind and label, its failures, and USPS test accuracy."""
+    from helpers import external_sets  # pandas and scipy load only here
 
-    return external.evaluate_external_command(args.dir, args.model)
+    folder = external_sets.external_root(args.dir)
+    if not (folder / "labels.csv").is_file():
+        raise external_sets.ExternalSetError(
+            f"{folder}: no external-digits set here (no labels.csv); "
+            f"pass its folder or set ${external_sets.EXTERNAL_ENV}"
+        )
+    name = args.model or registry.best_model_name()
+    model = _cli_model(name)
+    print(f"model: {name}\n")
+    print(external_sets.summarize_external(external_sets.evaluate_external(model, folder)))
+    usps = folder / "usps" / "usps.mat"
+    if usps.is_file():
+        print(f"\nUSPS test set (2,007 digits, MNIST form): {external_sets.usps_accuracy(model, folder):.2%}")
+    else:
+        print(f"\nUSPS: skipped ({usps} not found)")
+    return 0
 
 
 def _counts(text: str) -> tuple[int, ...]:

@@ -114,15 +114,24 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, raw: bytes) -> None:
-    """Write `raw` to `path` through a temporary file and a rename, so no half file is left."""
+def atomic_write(path: str | os.PathLike, content: bytes | Callable[[Path], object]) -> None:
+    """Write `path` through a temporary file and a rename, so no half file is ever left.
+
+    `content` is the bytes to write, or a function that writes the file it is given (for
+    writers that take a path, such as `keras.Model.save`; the temporary file keeps the
+    target's suffix, which some of them require).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+            if isinstance(content, bytes | bytearray | memoryview):
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+        if callable(content):
+            content(Path(tmp))
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -145,8 +154,8 @@ def _progress(label: str, done: int, total: int | None) -> None:
     print("\r" + text, end="\n" if total and done >= total else "", file=sys.stderr, flush=True)
 
 
-def _download(url: str, timeout: float = CONNECT_TIMEOUT) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (fixed https URLs)
+def _download(url: str, timeout: float | None = None) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout or CONNECT_TIMEOUT) as resp:  # noqa: S310 (fixed https URLs)
         total = int(resp.headers.get("Content-Length") or 0) or None
         chunks, done = [], 0
         while chunk := resp.read(1 << 16):

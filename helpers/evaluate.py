@@ -5,8 +5,8 @@ or predicted probabilities `probs` (N, K). Everything returns NumPy arrays,
 pandas DataFrames or plain numbers, so results print well in notebooks and
 `summarize` gives a JSON-serializable dict.
 
-Only `evaluate_model` and `robustness_table` run a model; they import
-`helpers.training` (and with it TensorFlow) when called, so the metric functions
+Only `evaluate_model` and `robustness_table` run a model, through
+`inference.predict_proba` (which imports no runtime itself), so the metric functions
 stay quick to import.
 """
 
@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn import metrics as skm
+
+from helpers.inference import predict_proba
 
 N_CLASSES = 10
 DEFAULT_BINS = 15
@@ -312,16 +314,8 @@ def summarize(
     }
 
 
-#: `predict(model, x) -> probs (N, K)`; `None` means `training.predict_proba`.
+#: `predict(model, x) -> probs (N, K)`; `None` means `inference.predict_proba`.
 Predict = Callable[[Any, np.ndarray], np.ndarray]
-
-
-def _predictor(predict: Predict | None) -> Predict:
-    if predict is not None:
-        return predict
-    from helpers import training  # deferred: importing TensorFlow takes seconds
-
-    return training.predict_proba
 
 
 def evaluate_model(
@@ -331,7 +325,7 @@ def evaluate_model(
     y = _labels(y, "y")
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
-    return summarize(y, _predictor(predict)(model, x))
+    return summarize(y, (predict or predict_proba)(model, x))
 
 
 def robustness_table(
@@ -354,7 +348,7 @@ def robustness_table(
     for name, x in suite.items():
         if len(x) != len(y):
             raise ValueError(f"suite[{name!r}] has {len(x)} images but y has {len(y)} labels")
-    run = _predictor(predict)
+    run = predict or predict_proba
     table = pd.DataFrame(index=pd.Index(list(suite), name="perturbation"), dtype=np.float64)
     for model_name, model in models.items():
         table[model_name] = [

@@ -6,45 +6,10 @@ on black, as MNIST) and returns softmax probabilities over the ten digits.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import keras
 from keras import layers
 
-
-@dataclass(frozen=True)
-class MLPConfig:
-    """A fully connected network: Flatten → [Dense → BatchNorm → ReLU → Dropout] × n → softmax."""
-
-    hidden: tuple[int, ...] = (1024, 1024)
-    dropout: float = 0.3
-    batchnorm: bool = True
-
-    def to_dict(self) -> dict:
-        return {"arch": "mlp", **asdict(self), "hidden": list(self.hidden)}
-
-
-@dataclass(frozen=True)
-class CNNConfig:
-    """A small convolutional network: blocks of [Conv → BatchNorm → ReLU] layers, with pooling.
-
-    `filters` gives each block's channels and `convs` how many convolutions each block stacks.
-    """
-
-    filters: tuple[int, ...] = (16, 32, 64)
-    convs: tuple[int, ...] = (1, 1, 2)
-    dense: int = 128
-    dropout: float = 0.3
-
-    def __post_init__(self) -> None:
-        if len(self.convs) != len(self.filters) or min(self.convs, default=0) < 1:
-            raise ValueError(
-                f"convs must give each of the {len(self.filters)} blocks at least one convolution, "
-                f"got {self.convs}"
-            )
-
-    def to_dict(self) -> dict:
-        return {"arch": "cnn", **asdict(self), "filters": list(self.filters), "convs": list(self.convs)}
+from helpers.configs import CNNConfig, MLPConfig
 
 
 def build_mlp(cfg: MLPConfig = MLPConfig(), name: str = "mlp") -> keras.Model:

@@ -121,7 +121,7 @@ def rotate(x: np.ndarray, degrees: float, seed: Seed = 0) -> np.ndarray:
     return affine(x, angles=degrees * _random_signs(_rng(seed), len(x)))
 
 
-def scale(x: np.ndarray, factor: float) -> np.ndarray:
+def zoom(x: np.ndarray, factor: float) -> np.ndarray:
     """Shrink (factor < 1) or enlarge (factor > 1) each digit about the image centre."""
     if not 0.5 <= factor <= 1.5:
         raise ValueError(f"factor must be in [0.5, 1.5] so the digit stays readable, got {factor}")
@@ -202,8 +202,8 @@ SUITE: Mapping[str, Perturbation] = MappingProxyType(
         "shift-4": _with(shift, pixels=4),
         "rotate-15": _with(rotate, degrees=15),
         "rotate-25": _with(rotate, degrees=25),
-        "scale-0.8": _with(scale, factor=0.8, random=False),
-        "scale-1.2": _with(scale, factor=1.2, random=False),
+        "scale-0.8": _with(zoom, factor=0.8, random=False),
+        "scale-1.2": _with(zoom, factor=1.2, random=False),
         "thicken": _with(thicken, size=2, random=False),
         "thin": _with(thin, size=2, random=False),
         "blur": _with(blur, sigma=1.0, random=False),

@@ -36,9 +36,9 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import data, models, plots, training
-from helpers.models import MLPConfig
-from helpers.training import Recipe, TrainConfig
+from helpers import data, inference, model_cache, models, plots, registry, training
+from helpers.configs import MLPConfig, TrainConfig
+from helpers.registry import Recipe
 
 training.set_seed(42)
 splits = data.load_splits()
@@ -106,7 +106,7 @@ for label, cfg in designs.items():
         {
             "design": label.replace("\n", ", "),
             "parameters": m.count_params(),
-            "val accuracy": training.accuracy(m, splits.x_val, splits.y_val),
+            "val accuracy": inference.accuracy(m, splits.x_val, splits.y_val),
             "train accuracy (last epoch)": history["accuracy"][-1],
             "seconds": time.perf_counter() - start,
         }
@@ -133,18 +133,19 @@ assert comparison["val accuracy"].min() > 0.95, "every design should pass 95% af
 #
 # ## 3. Training the chosen design
 #
-# `training.get_model("mlp")` trains the recipe below (or loads it, if this exact recipe was
-# already trained and cached in `data/models/mlp.keras`). Up to 20 epochs, early stopping with
-# patience 8 on validation accuracy, cosine learning-rate decay.
+# `model_cache.get_model("mlp")` trains the recipe below, or loads it from `data/models/mlp.keras`
+# when that model was made by this exact recipe *and* by today's model and training code (if you
+# edit `helpers/models.py` or `helpers/training.py`, the cached model is stale and is retrained).
+# Up to 20 epochs, early stopping with patience 8 on validation accuracy, cosine learning-rate decay.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-recipe = training.RECIPES["mlp"]
+recipe = registry.RECIPES["mlp"]
 recipe.to_dict()
 
 # %%
-mlp = training.get_model("mlp")
-metrics = training.load_metrics("mlp")
+mlp = model_cache.get_model("mlp")
+metrics = registry.load_metrics("mlp")
 print(f"trained for {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s "
       f"on this machine's CPU")
 
@@ -168,7 +169,7 @@ twin = Recipe("mlp-no-dropout", MLPConfig(hidden=(1024, 1024), dropout=0.0), rec
 twin_model, twin_history = training.fit(twin, splits, verbose=False)
 close_call = pd.DataFrame(
     {
-        "val accuracy": [metrics["val_accuracy"], training.accuracy(twin_model, splits.x_val, splits.y_val)],
+        "val accuracy": [metrics["val_accuracy"], inference.accuracy(twin_model, splits.x_val, splits.y_val)],
         "train accuracy (last epoch)": [metrics["history"]["accuracy"][-1], twin_history["accuracy"][-1]],
     },
     index=["2×1024, dropout 0.3 (chosen)", "2×1024, no dropout"],
@@ -188,8 +189,8 @@ close_call.style.format("{:.4f}")
 # Only now, with every choice made, do we look at the test set.
 
 # %%
-val_acc = training.accuracy(mlp, splits.x_val, splits.y_val)
-test_acc = training.accuracy(mlp, splits.x_test, splits.y_test)
+val_acc = inference.accuracy(mlp, splits.x_val, splits.y_val)
+test_acc = inference.accuracy(mlp, splits.x_test, splits.y_test)
 print(f"validation accuracy: {val_acc:.4f}")
 print(f"test accuracy:       {test_acc:.4f}  ({round((1 - test_acc) * 10000)} of 10,000 test digits wrong)")
 
@@ -201,7 +202,7 @@ assert abs(test_acc - metrics["test_accuracy"]) < 1e-6, "cached metrics must mat
 # A few test digits with the model's answers (red titles are mistakes):
 
 # %%
-probs = training.predict_proba(mlp, splits.x_test[:24])
+probs = inference.predict_proba(mlp, splits.x_test[:24])
 plots.sample_grid(splits.x_test[:24], splits.y_test[:24], predictions=probs.argmax(1),
                   confidences=probs.max(1), ncols=12)
 

@@ -42,7 +42,7 @@ import keras
 import numpy as np
 from IPython.display import Markdown, display
 
-from helpers import augment, data, evaluate, perturb, plots, training
+from helpers import augment, data, evaluate, model_cache, perturb, plots, registry, training
 
 training.set_seed(42)
 splits = data.load_splits()
@@ -128,7 +128,7 @@ for label, cfg in [("plain", None), ("augmented", augment.AugmentConfig())]:
     n = sum(len(xb) for xb, _ in ds)
     rates[label] = n / (time.perf_counter() - start)
     print(f"input pipeline, {label:9}: {rates[label]:9,.0f} images/s")
-plain_run = training.load_metrics("mlp") if training.is_current("mlp") else {}
+plain_run = registry.load_metrics("mlp") if registry.is_current("mlp") else {}
 if plain_run:
     trained = plain_run["epochs_run"] * len(splits.x_train) / plain_run["train_seconds"]
     print(f"MLP training (notebook 02's recorded run): {trained:9,.0f} images/s, validation included")
@@ -146,13 +146,13 @@ if plain_run:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-recipe = training.RECIPES["mlp-aug"]
-assert recipe.model == training.RECIPES["mlp"].model, "same network as notebook 02"
+recipe = registry.RECIPES["mlp-aug"]
+assert recipe.model == registry.RECIPES["mlp"].model, "same network as notebook 02"
 recipe.to_dict()
 
 # %%
-mlp_aug = training.get_model("mlp-aug")
-metrics_aug = training.load_metrics("mlp-aug")
+mlp_aug = model_cache.get_model("mlp-aug")
+metrics_aug = registry.load_metrics("mlp-aug")
 print(f"augmented MLP: {metrics_aug['epochs_run']} epochs in {metrics_aug['train_seconds']:.0f} s")
 
 # %%
@@ -173,7 +173,7 @@ plots.training_curves(metrics_aug["history"])
 # 4-pixel shifts); stroke width and noise sit inside it; blur was never trained on.
 
 # %%
-mlp_plain = training.get_model("mlp")
+mlp_plain = model_cache.get_model("mlp")
 suite = perturb.perturbed_suite(splits.x_test, seed=0)
 plots.augmentation_grid(suite["clean"][:3], {name: images[:3] for name, images in suite.items() if name != "clean"})
 

@@ -38,7 +38,7 @@ import pandas as pd
 from IPython.display import display
 from scipy.stats import binomtest
 
-from helpers import data, evaluate, plots, training
+from helpers import data, evaluate, inference, model_cache, plots, registry, training
 
 training.set_seed(42)
 pd.set_option("display.precision", 4)
@@ -46,8 +46,8 @@ pd.set_option("display.precision", 4)
 # %% [markdown]
 # ## Models and predictions
 #
-# `training.get_model` loads each model from the cache (`data/models/`), or
-# trains it first if it is missing. We then compute every model's probabilities for
+# `model_cache.get_model` loads each model from the cache (`data/models/`), or
+# trains it first if it is missing or was made by older code. We then compute every model's probabilities for
 # the 10,000 test images once and reuse them below.
 
 # %%
@@ -55,8 +55,8 @@ splits = data.load_splits()
 x_test, y_test = splits.x_test, splits.y_test
 
 NAMES = ["mlp", "mlp-aug"]
-models = {name: training.get_model(name) for name in NAMES}
-probs = {name: training.predict_proba(model, x_test) for name, model in models.items()}
+models = {name: model_cache.get_model(name) for name in NAMES}
+probs = {name: inference.predict_proba(model, x_test) for name, model in models.items()}
 preds = {name: p.argmax(axis=1) for name, p in probs.items()}
 conf = {name: p.max(axis=1) for name, p in probs.items()}
 print(f"{len(x_test):,} test images; probabilities of shape {probs['mlp'].shape} per model")
@@ -75,7 +75,7 @@ for name, a in acc.items():
     print(f"{name:8s} {a}   ({a.n - round(a.accuracy * a.n)} mistakes)")
 
 for name in NAMES:
-    recorded = training.load_metrics(name).get("test_accuracy")
+    recorded = registry.load_metrics(name).get("test_accuracy")
     if recorded is not None:  # the same model measured at training time
         assert abs(recorded - acc[name].accuracy) < 1e-3, (name, recorded, acc[name])
     assert acc[name].accuracy > 0.98, f"{name}: test accuracy {acc[name].accuracy:.4f} regressed"
@@ -260,7 +260,7 @@ for name in NAMES:
 
 # %%
 curves = {name: evaluate.rejection_curve(y_test, probs[name]) for name in NAMES}
-plots.rejection_curve(curves)
+plots.rejection_chart(curves)
 
 # %%
 display(pd.concat({n: c.set_index("threshold") for n, c in curves.items()}, axis=1))

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from helpers import data, external, plots, training
+from helpers import data, external_sets, inference, model_cache, photo, plots, registry, training
 
 training.set_seed(42)
 
@@ -83,13 +83,13 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
 # ## The model
 #
 # We use the project's best model: the one with the highest accuracy on the MNIST
-# *validation* split among those the series trains (`training.best_model_name()`),
+# *validation* split among those the series trains (`registry.best_model_name()`),
 # trained now if it is not in the cache yet.
 
 # %%
-name = training.best_model_name(train_missing=True)
-model = training.get_model(name)
-val_acc = training.load_metrics(name).get("val_accuracy", float("nan"))
+name = model_cache.train_series()
+model = model_cache.get_model(name)
+val_acc = registry.load_metrics(name).get("val_accuracy", float("nan"))
 print(f"model: {name} (MNIST validation accuracy {val_acc:.2%})")
 
 # %% [markdown]
@@ -99,14 +99,14 @@ print(f"model: {name} (MNIST validation accuracy {val_acc:.2%})")
 # tilted, a little blurred and noisy, like a phone picture.
 
 # %%
-photo = SAMPLES / "single.jpg"
-st = external.find_digits(photo)
-show([st.original], [f"{photo.name}: {st.size[0]}×{st.size[1]} px"], size=3.2)
+single = SAMPLES / "single.jpg"
+st = photo.find_digits(single)
+show([st.original], [f"{single.name}: {st.size[0]}×{st.size[1]} px"], size=3.2)
 
 # %% [markdown]
 # ### Step 1 — read the file, then gray
 #
-# `external.read_image` reads PNG, JPEG, BMP, TIFF and WebP, colour or grayscale, 8 or 16
+# `photo.read_image` reads PNG, JPEG, BMP, TIFF and WebP, colour or grayscale, 8 or 16
 # bits. It turns the picture upright as the camera's EXIF tag says (phones store portrait
 # photos sideways), paints a transparent background as paper, and gives a one-line error
 # for a missing, empty, truncated or non-image file instead of a traceback. Big photos are
@@ -154,7 +154,7 @@ show([st.mask], ["ink mask"], size=3.2)
 # in reading order. Green boxes are kept, red ones dropped.
 
 # %%
-def boxes_on(stages: external.Stages) -> np.ndarray:
+def boxes_on(stages: photo.Stages) -> np.ndarray:
     canvas = cv2.cvtColor(stages.mask, cv2.COLOR_GRAY2BGR) // 2
     t = max(1, canvas.shape[1] // 300)
     for c in stages.components:
@@ -203,13 +203,13 @@ show([st.crops[0], x28, *mnist_sevens],
 # `low_confidence` flag when the probability is under 60 %.
 
 # %%
-result = external.read_digits(photo, model)
+result = photo.read_digits(single, model)
 print(result.message)
 for d in result.digits:
     top3 = ", ".join(f"{k}: {p:.2%}" for k, p in d.top3)
     print(f"read {d.label} with probability {d.probability:.1%} (top 3: {top3}); box {d.bbox}"
           f"{'  (low confidence)' if d.low_confidence else ''}")
-plots.probability_bars(training.predict_proba(model, result.stages.inputs), result.stages.inputs)
+plots.probability_bars(inference.predict_proba(model, result.stages.inputs), result.stages.inputs)
 
 # %% [markdown]
 # **Without the preparation.** For contrast, the naive way: convert to gray, invert, shrink
@@ -224,7 +224,7 @@ def naive_input(image: np.ndarray) -> np.ndarray:
 
 
 naive = naive_input(st.original)[None]
-plots.probability_bars(training.predict_proba(model, naive), naive)
+plots.probability_bars(inference.predict_proba(model, naive), naive)
 
 # %% [markdown]
 # ## 2. Several digits in one photo
@@ -233,13 +233,13 @@ plots.probability_bars(training.predict_proba(model, naive), naive)
 # come back in reading order: top row left to right, then the next row.
 
 # %%
-multi = external.read_digits(SAMPLES / "multi.jpg", model)
+multi = photo.read_digits(SAMPLES / "multi.jpg", model)
 print(f"read {multi.text!r}: {multi.message}")
-show([external.annotate(multi), boxes_on(multi.stages)], ["read (boxes in photo pixels)", "components"],
+show([photo.annotate(multi), boxes_on(multi.stages)], ["read (boxes in photo pixels)", "components"],
      size=3.6)
 
 # %%
-plots.probability_bars(training.predict_proba(model, multi.stages.inputs), multi.stages.inputs, ncols=6)
+plots.probability_bars(inference.predict_proba(model, multi.stages.inputs), multi.stages.inputs, ncols=6)
 
 # %% [markdown]
 # Ruled notebook paper is harder: the printed lines touch and cross the digits, and the red
@@ -249,9 +249,9 @@ plots.probability_bars(training.predict_proba(model, multi.stages.inputs), multi
 # After erasing the lines, the strokes they crossed are joined up again.
 
 # %%
-ruled = external.read_digits(SAMPLES / "ruled.jpg", model)
+ruled = photo.read_digits(SAMPLES / "ruled.jpg", model)
 print(f"read {ruled.text!r}: {ruled.message}")
-show([ruled.stages.original, ruled.stages.mask, external.annotate(ruled)],
+show([ruled.stages.original, ruled.stages.mask, photo.annotate(ruled)],
      ["photo", "ink mask, lines removed", "read"], size=3.0)
 
 # %% [markdown]
@@ -259,7 +259,7 @@ show([ruled.stages.original, ruled.stages.mask, external.annotate(ruled)],
 # then the share of the way from the local background to white.
 
 # %%
-chalk = external.read_digits(SAMPLES / "chalk.jpg", model)
+chalk = photo.read_digits(SAMPLES / "chalk.jpg", model)
 print(f"read {chalk.text!r}: {chalk.message}; dark ink: {chalk.stages.dark_ink}")
 show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo", "ink map", "28×28"],
      size=2.6)
@@ -277,17 +277,17 @@ show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo",
 # Tips: dark pen on plain paper, digits well apart, the page filling most of the frame.
 
 # %%
-mine = sorted(p for p in MY_PHOTOS.glob("*") if p.suffix.lower() in external.IMAGE_SUFFIXES)
+mine = sorted(p for p in MY_PHOTOS.glob("*") if p.suffix.lower() in photo.IMAGE_SUFFIXES)
 if not mine:
     print(f"No photos in {MY_PHOTOS.relative_to(data.REPO_ROOT)}/ yet: add some and run this cell again.")
 for path in mine:
     try:
-        res = external.read_digits(path, model)
-    except external.ImageReadError as exc:
+        res = photo.read_digits(path, model)
+    except photo.ImageReadError as exc:
         print(exc)
         continue
     print(f"{path.name}: read {res.text or '(nothing)'!r} — {res.message}")
-    display(show([external.annotate(res)], [path.name], size=4))
+    display(show([photo.annotate(res)], [path.name], size=4))
 
 # %% [markdown]
 # ## 4. How well does it work on real handwriting?
@@ -303,17 +303,17 @@ for path in mine:
 # The folder is not part of the repository; when it is missing, this part is skipped.
 
 # %%
-root = external.external_root()
+root = external_sets.external_root()
 HAVE_EXTERNAL = (root / "labels.csv").is_file()
 print(f"external set: {root} ({'found' if HAVE_EXTERNAL else 'not found: part 4 is skipped'})")
 
 # %%
 if HAVE_EXTERNAL:
-    results = external.evaluate_external(model, root)
-    summary = external.summarize_external(results)
-    index = external.load_external_set(root)
-    naive_x = np.stack([naive_input(external.read_image(f)) for f in index["file"]])
-    naive_acc = float((training.predict_proba(model, naive_x).argmax(1) == index["label"]).mean())
+    results = external_sets.evaluate_external(model, root)
+    summary = external_sets.summarize_external(results)
+    index = external_sets.load_external_set(root)
+    naive_x = np.stack([naive_input(photo.read_image(f)) for f in index["file"]])
+    naive_acc = float((inference.predict_proba(model, naive_x).argmax(1) == index["label"]).mean())
     print(f"{name}: {summary.accuracy:.1%} of {summary.n} real digits read correctly "
           f"(whole photo shrunk to 28×28: {naive_acc:.1%})")
     display(summary.per_kind.style.format({"accuracy": "{:.1%}"}))
@@ -336,14 +336,14 @@ if HAVE_EXTERNAL:
     fails = summary.failures.head(24)
     thumbs = []
     for p in fails["path"]:
-        img = external.read_image(root / p)
+        img = photo.read_image(root / p)
         f = 96 / max(img.shape[:2])
         thumbs.append(cv2.resize(img, (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f))),
                                  interpolation=cv2.INTER_AREA))
     titles = [f"{r.label}→{r.predicted if r.predicted >= 0 else '∅'}" for r in fails.itertuples()]
     display(show(thumbs, titles, ncols=8, size=1.3))
-    seen = np.stack([external.find_digits(root / p, single=True).inputs[0]
-                     if len(external.find_digits(root / p, single=True).inputs) else np.zeros((28, 28))
+    seen = np.stack([photo.find_digits(root / p, single=True).inputs[0]
+                     if len(photo.find_digits(root / p, single=True).inputs) else np.zeros((28, 28))
                      for p in fails["path"]])
     display(plots.sample_grid(seen, fails["label"].to_numpy(), predictions=fails["predicted"].to_numpy(),
                               ncols=8))
@@ -351,12 +351,12 @@ if HAVE_EXTERNAL:
 # %% [markdown]
 # **USPS.** A second, independent check: 2,007 test digits scanned from US mail envelopes
 # (16×16 pixels, values −1…1). They are brought to MNIST's form by the *same* function as the
-# photos (`external.to_mnist`: stroke width, 20-pixel box, centre of mass).
+# photos (`photo.to_mnist`: stroke width, 20-pixel box, centre of mass).
 
 # %%
 if HAVE_EXTERNAL and (root / "usps" / "usps.mat").is_file():
-    x_tr, y_tr, x_te, y_te = external.load_usps(root)
-    usps_acc = external.usps_accuracy(model, root)
+    x_tr, y_tr, x_te, y_te = external_sets.load_usps(root)
+    usps_acc = external_sets.usps_accuracy(model, root)
     print(f"{name}: USPS test accuracy {usps_acc:.2%} ({len(x_te):,} digits)")
     display(plots.sample_grid(x_te[:10], y_te[:10], ncols=10))
 else:

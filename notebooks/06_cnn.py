@@ -43,7 +43,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import data, evaluate, external, models, perturb, plots, training
+from helpers import (
+    data,
+    evaluate,
+    external_sets,
+    inference,
+    model_cache,
+    models,
+    perturb,
+    plots,
+    registry,
+    training,
+)
 
 training.set_seed(42)
 splits = data.load_splits()
@@ -55,7 +66,7 @@ splits = data.load_splits()
 display(Markdown(f"```python\n{inspect.getsource(models.build_cnn)}```"))
 
 # %%
-cnn_recipe = training.RECIPES["cnn-aug"]
+cnn_recipe = registry.RECIPES["cnn-aug"]
 models.build_model(cnn_recipe.model).summary()
 
 # %% [markdown]
@@ -103,8 +114,8 @@ models.build_model(cnn_recipe.model).summary()
 cnn_recipe.to_dict()
 
 # %%
-cnn = training.get_model("cnn-aug")
-cnn_metrics = training.load_metrics("cnn-aug")
+cnn = model_cache.get_model("cnn-aug")
+cnn_metrics = registry.load_metrics("cnn-aug")
 print(f"CNN: {cnn_metrics['epochs_run']} epochs in {cnn_metrics['train_seconds']:.0f} s, "
       f"{cnn_metrics['params']:,} parameters")
 
@@ -112,8 +123,8 @@ print(f"CNN: {cnn_metrics['epochs_run']} epochs in {cnn_metrics['train_seconds']
 plots.training_curves(cnn_metrics["history"])
 
 # %%
-cnn_test = training.accuracy(cnn, splits.x_test, splits.y_test)
-print(f"CNN test accuracy: {evaluate.accuracy_ci(splits.y_test, training.predict_proba(cnn, splits.x_test).argmax(1))}")
+cnn_test = inference.accuracy(cnn, splits.x_test, splits.y_test)
+print(f"CNN test accuracy: {evaluate.accuracy_ci(splits.y_test, inference.predict_proba(cnn, splits.x_test).argmax(1))}")
 assert cnn_test >= 0.994, f"the CNN should reach 99.4% test accuracy, got {cnn_test:.4f}"
 
 # %% [markdown]
@@ -154,17 +165,17 @@ for layer_name in ("relu_1a", "relu_2a"):
 
 # %%
 names = {"plain MLP": "mlp", "augmented MLP": "mlp-aug", "CNN (augmented)": "cnn-aug"}
-trained = {label: training.get_model(name) for label, name in names.items()}
+trained = {label: model_cache.get_model(name) for label, name in names.items()}
 suite = perturb.perturbed_suite(splits.x_test, seed=0)
 robust = evaluate.robustness_table(trained, suite, splits.y_test)
-external_root = external.external_root()
+external_root = external_sets.external_root()
 have_external = (external_root / "labels.csv").is_file()
 rows = []
 for label, model in trained.items():
-    metrics = training.load_metrics(names[label])
-    training.predict_proba(model, splits.x_test[:1000])  # warm-up before timing
+    metrics = registry.load_metrics(names[label])
+    inference.predict_proba(model, splits.x_test[:1000])  # warm-up before timing
     start = time.perf_counter()
-    training.predict_proba(model, splits.x_test)
+    inference.predict_proba(model, splits.x_test)
     row = {
         "parameters": metrics["params"],
         "train s": metrics["train_seconds"],
@@ -175,9 +186,9 @@ for label, model in trained.items():
         "combined perturbation": robust.loc["combined", label],
     }
     if have_external:
-        results = external.evaluate_external(model, external_root)
+        results = external_sets.evaluate_external(model, external_root)
         row["external photos"] = results["correct"].mean()
-        row["USPS test"] = external.usps_accuracy(model, external_root)
+        row["USPS test"] = external_sets.usps_accuracy(model, external_root)
     rows.append(pd.Series(row, name=label))
 comparison = pd.DataFrame(rows)
 if not have_external:

@@ -7,7 +7,9 @@ so they need no network and no MNIST download.
 from __future__ import annotations
 
 import hashlib
+import socket
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -188,11 +190,25 @@ def test_all_sources_failing_gives_actionable_error(tiny, tmp_path):
     assert not any(tmp_path.iterdir()), "nothing half-written may be left"
 
 
-def test_http_source_offline_fails_fast(tiny, tmp_path):
-    """An unroutable mirror is given up quickly, with the URL in the message."""
+def test_http_source_refused_connection_names_the_url(tiny, tmp_path):
     source = data.http_source("http://127.0.0.1:9/")  # discard port: connection refused
     with pytest.raises(data.MnistDataError, match="127.0.0.1:9"):
         source(["train-labels-idx1-ubyte"], tmp_path)
+
+
+def test_http_source_silent_server_fails_within_the_timeout(tmp_path, monkeypatch):
+    """A mirror that accepts the connection and then says nothing is given up after the timeout."""
+    monkeypatch.setattr(data, "CONNECT_TIMEOUT", 0.5)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        source = data.http_source(f"http://127.0.0.1:{port}/")
+        start = time.perf_counter()
+        with pytest.raises(data.MnistDataError, match=f"127.0.0.1:{port}/train-labels-idx1-ubyte.gz"):
+            source(["train-labels-idx1-ubyte"], tmp_path)
+        elapsed = time.perf_counter() - start
+    assert 0.4 <= elapsed < 5, f"gave up after {elapsed:.1f} s; the timeout is 0.5 s"
 
 
 def test_npm_source_without_npm(monkeypatch, tmp_path):

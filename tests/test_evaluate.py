@@ -233,7 +233,7 @@ def test_evaluate_model_and_robustness_table_with_injected_predict():
 def test_robustness_table_with_a_keras_model_and_default_predict():
     import keras  # deferred: TensorFlow takes seconds to import
 
-    from helpers import training
+    from helpers import inference
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (32, 28, 28)).astype(np.float32)
@@ -244,7 +244,7 @@ def test_robustness_table_with_a_keras_model_and_default_predict():
     table = ev.robustness_table({"tiny": model}, {"clean": x, "flipped": x[:, ::-1]}, y)
     assert table.loc["clean", "tiny"] == pytest.approx(expected)
     assert ev.evaluate_model(model, x, y)["accuracy"] == pytest.approx(expected)
-    assert training.predict_proba(model, x).shape == (32, 10)
+    assert inference.predict_proba(model, x).shape == (32, 10)
 
 
 # ---------------------------------------------------------------- bad input

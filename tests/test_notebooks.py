@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -12,8 +13,14 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 MAX_BYTES = 1_500_000
 
 
-def test_notebooks_exist():
-    assert len(NOTEBOOKS) >= 2, "the series starts with notebooks 01 and 02"
+def test_every_notebook_is_numbered_in_order_and_listed_in_the_readme():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(1, len(NOTEBOOKS) + 1)) and len(NOTEBOOKS) >= 6, (
+        f"notebooks must be numbered 01, 02, ... without gaps; found {[p.name for p in NOTEBOOKS]}"
+    )
+    readme = (NOTEBOOKS[0].parent.parent / "README.md").read_text()
+    listed = sorted(set(re.findall(r"\(notebooks/(\d\d_\w+\.ipynb)\)", readme)))
+    assert listed == [p.name for p in NOTEBOOKS], "the README's notebook table must list exactly these"
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)

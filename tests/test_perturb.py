@@ -81,13 +81,13 @@ def test_rotate_turns_each_image_by_plus_or_minus_degrees():
     assert (tilt > 0).any() and (tilt < 0).any()
 
 
-def test_scale_changes_ink_extent_about_the_centre(images):
+def test_zoom_changes_ink_extent_about_the_centre(images):
     def spread(x):
         rows, cols = np.mgrid[0:28, 0:28] - 13.5
         return np.sqrt((x * (rows**2 + cols**2)).sum((1, 2)) / x.sum((1, 2)))
 
-    np.testing.assert_allclose(spread(perturb.scale(images, 1.2)) / spread(images), 1.2, rtol=0.05)
-    np.testing.assert_allclose(spread(perturb.scale(images, 0.8)) / spread(images), 0.8, rtol=0.05)
+    np.testing.assert_allclose(spread(perturb.zoom(images, 1.2)) / spread(images), 1.2, rtol=0.05)
+    np.testing.assert_allclose(spread(perturb.zoom(images, 0.8)) / spread(images), 0.8, rtol=0.05)
 
 
 def test_thicken_adds_ink_and_thin_removes_it_without_erasing(images):
@@ -143,7 +143,7 @@ def test_bad_input_raises_clear_value_error(bad, message):
     ("call", "message"),
     [
         (lambda x: perturb.rotate(x, 90), "degrees"),
-        (lambda x: perturb.scale(x, 3.0), "factor"),
+        (lambda x: perturb.zoom(x, 3.0), "factor"),
         (lambda x: perturb.thin(x, size=5), "size"),
         (lambda x: perturb.blur(x, sigma=0), "sigma"),
         (lambda x: perturb.shift(x, -1), "pixels"),

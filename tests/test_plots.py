@@ -41,7 +41,7 @@ def _all_figures() -> dict[str, Figure]:
         "confusion_difference": plots.confusion_difference(cm, cm.T),
         "confidence_histogram": plots.confidence_histogram(PROBS.max(1), PRED == Y),
         "reliability_diagram": plots.reliability_diagram(ev.reliability_bins(Y, PROBS)),
-        "rejection_curve": plots.rejection_curve(ev.rejection_curve(Y, PROBS)),
+        "rejection_chart": plots.rejection_chart(ev.rejection_curve(Y, PROBS)),
         "robustness_chart": plots.robustness_chart(pd.DataFrame({"m": [0.9, 0.5]}, ["a", "b"])),
         "probability_bars": plots.probability_bars(PROBS[:2]),
     }
@@ -207,9 +207,9 @@ def test_reliability_diagram_bars_per_filled_bin_and_ece_in_title():
         plots.reliability_diagram(pd.DataFrame({"x": [1]}))
 
 
-def test_rejection_curve_one_line_per_model():
+def test_rejection_chart_one_line_per_model():
     curves = {"a": ev.rejection_curve(Y, PROBS), "b": ev.rejection_curve(Y, PROBS ** 2)}
-    ax = plots.rejection_curve(curves).axes[0]
+    ax = plots.rejection_chart(curves).axes[0]
     assert [line.get_label() for line in ax.lines] == ["a", "b"]
     kept = curves["a"].dropna()
     np.testing.assert_allclose(ax.lines[0].get_xdata(), 100 * kept["rejected"])
@@ -251,3 +251,17 @@ def test_probability_bars_ten_bars_per_digit():
 def test_bad_input_raises_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_package_exports_every_figure_function():
+    # The notebooks call these as `plots.<name>`; the package must keep them at the top level.
+    names = {
+        "panels", "sample_grid", "samples_per_class", "class_means", "pixel_histogram",
+        "augmentation_grid", "probability_bars", "training_curves", "comparison_bar",
+        "confusion_heatmap", "confusion_difference", "confidence_histogram",
+        "reliability_diagram", "rejection_chart", "robustness_chart",
+        "PlotFigure", "DPI", "IMAGE_CMAP", "RIGHT", "WRONG",
+    }
+    assert names <= set(plots.__all__)
+    assert all(hasattr(plots, name) for name in plots.__all__)
+    assert not hasattr(plots, "rejection_curve")  # that name is the table in helpers.evaluate

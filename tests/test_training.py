@@ -1,42 +1,13 @@
-"""Models, augmentation and training helpers, on tiny data so they run in seconds."""
+"""Models, augmentation and the training loop, on tiny data so they run in seconds."""
 
 from __future__ import annotations
-
-import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from helpers import augment, cli, data, models, perturb, training
-from helpers.augment import AugmentConfig
-from helpers.models import CNNConfig, MLPConfig
-from helpers.training import Recipe, TrainConfig
-
-
-@pytest.fixture(scope="module")
-def tiny_splits() -> data.Splits:
-    """300 / 100 / 100 synthetic 'digits': class k lights up row band k, so it is learnable."""
-    rng = np.random.default_rng(0)
-
-    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
-        y = rng.integers(0, 10, n).astype(np.uint8)
-        x = rng.uniform(0, 0.2, (n, 28, 28)).astype(np.float32)
-        for i, k in enumerate(y):
-            x[i, 2 + 2 * k : 4 + 2 * k, 4:24] = 1.0
-        return x, y
-
-    return data.Splits(*make(300), *make(100), *make(100))
-
-
-@pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(training.MODELS_ENV, str(tmp_path))
-    return tmp_path
-
-
-TINY = TrainConfig(epochs=2, batch_size=32, patience=2)
-
+from helpers import augment, cli, inference, models, perturb, registry, training
+from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, TrainConfig
+from helpers.registry import Recipe
 
 # ---------------------------------------------------------------- models
 
@@ -131,24 +102,24 @@ def test_stroke_width_augmentation_matches_the_perturbation_suite_and_is_trainin
 
 
 def test_recipe_for_overrides_noise_and_rejects_bad_values():
-    recipe = training.recipe_for("mlp", True, noise=0.05)
+    recipe = registry.recipe_for("mlp", True, noise=0.05)
     assert recipe.augment.noise == 0.05 and recipe.name == "mlp-aug"
-    assert training.recipe_for("mlp", True).augment == training.RECIPES["mlp-aug"].augment
-    with pytest.raises(training.ModelError, match="--augment"):
-        training.recipe_for("mlp", False, noise=0.1)
-    with pytest.raises(training.ModelError, match=r"\[0, 1\]"):
-        training.recipe_for("cnn", True, noise=-0.1)
-    assert training.recipe_for("cnn", True, stroke=0.25).augment.stroke == 0.25
-    with pytest.raises(training.ModelError, match="stroke"):
-        training.recipe_for("cnn", True, stroke=1.5)
+    assert registry.recipe_for("mlp", True).augment == registry.RECIPES["mlp-aug"].augment
+    with pytest.raises(registry.ModelError, match="--augment"):
+        registry.recipe_for("mlp", False, noise=0.1)
+    with pytest.raises(registry.ModelError, match=r"\[0, 1\]"):
+        registry.recipe_for("cnn", True, noise=-0.1)
+    assert registry.recipe_for("cnn", True, stroke=0.25).augment.stroke == 0.25
+    with pytest.raises(registry.ModelError, match="stroke"):
+        registry.recipe_for("cnn", True, stroke=1.5)
 
 
 def test_recipe_for_overrides_cnn_convs_and_rejects_a_bad_layout():
-    assert training.recipe_for("cnn", True, convs=(2, 2, 2)).model.convs == (2, 2, 2)
-    with pytest.raises(training.ModelError, match="--arch cnn"):
-        training.recipe_for("mlp", False, convs=(1, 1, 2))
-    with pytest.raises(training.ModelError, match="each of the 3 blocks"):
-        training.recipe_for("cnn", True, convs=(1, 2))
+    assert registry.recipe_for("cnn", True, convs=(2, 2, 2)).model.convs == (2, 2, 2)
+    with pytest.raises(registry.ModelError, match="--arch cnn"):
+        registry.recipe_for("mlp", False, convs=(1, 1, 2))
+    with pytest.raises(registry.ModelError, match="each of the 3 blocks"):
+        registry.recipe_for("cnn", True, convs=(1, 2))
 
 
 def test_cli_train_rejects_convs_that_are_not_numbers(capsys):
@@ -180,88 +151,15 @@ def test_fit_learns_and_is_deterministic(tiny_splits):
     recipe = Recipe("t", MLPConfig(hidden=(32,)), TrainConfig(epochs=3, batch_size=32))
     model_a, hist_a = training.fit(recipe, tiny_splits, verbose=False)
     model_b, hist_b = training.fit(recipe, tiny_splits, verbose=False)
-    assert training.accuracy(model_a, tiny_splits.x_val, tiny_splits.y_val) > 0.5
+    assert inference.accuracy(model_a, tiny_splits.x_val, tiny_splits.y_val) > 0.5
     assert hist_a["loss"] == hist_b["loss"], "same seed, same data → same training"
-
-
-def test_train_saves_model_and_metrics_that_reload(tiny_splits, models_dir):
-    recipe = Recipe("mlp", MLPConfig(hidden=(16,)), TINY)
-    model, metrics = training.train(recipe, splits=tiny_splits, verbose=False)
-    path = models_dir / "mlp.keras"
-    assert path.is_file() and path.with_suffix(".json").is_file()
-    saved = json.loads(path.with_suffix(".json").read_text())
-    assert saved["recipe"] == recipe.to_dict()
-    assert 0.0 <= saved["test_accuracy"] <= 1.0 and len(saved["history"]["loss"]) == saved["epochs_run"]
-    reloaded = training.load_model(path)
-    np.testing.assert_allclose(
-        training.predict_proba(reloaded, tiny_splits.x_test),
-        training.predict_proba(model, tiny_splits.x_test),
-        atol=1e-6,
-    )
-    assert sorted(p.name for p in models_dir.iterdir()) == ["mlp.json", "mlp.keras"], "no temp files left"
-
-
-def test_interrupted_save_keeps_the_old_model(tiny_splits, models_dir, monkeypatch):
-    recipe = Recipe("mlp", MLPConfig(hidden=(16,)), TINY)
-    model, metrics = training.train(recipe, splits=tiny_splits, verbose=False)
-    before = (models_dir / "mlp.keras").read_bytes()
-
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(type(model), "save", crash)
-    with pytest.raises(KeyboardInterrupt):
-        training.save(model, metrics, models_dir / "mlp.keras")
-    assert (models_dir / "mlp.keras").read_bytes() == before
-    assert sorted(p.name for p in models_dir.iterdir()) == ["mlp.json", "mlp.keras"]
-
-
-def test_cache_is_current_only_for_the_same_recipe(tiny_splits, models_dir, monkeypatch):
-    tiny = Recipe("mlp", MLPConfig(hidden=(16,)), TINY)
-    monkeypatch.setitem(training.RECIPES, "mlp", tiny)
-    training.train(tiny, splits=tiny_splits, verbose=False)
-    assert training.is_current("mlp")
-    monkeypatch.setitem(training.RECIPES, "mlp", replace(tiny, train=replace(TINY, epochs=3)))
-    assert not training.is_current("mlp"), "a changed recipe must not reuse the old model"
-
-
-def test_best_model_is_chosen_on_validation_accuracy(models_dir, monkeypatch):
-    for name, val, test in [("mlp", 0.99, 0.95), ("mlp-aug", 0.98, 0.999)]:
-        (models_dir / f"{name}.keras").write_bytes(b"stub")
-        metrics = {"recipe": training.RECIPES[name].to_dict(), "val_accuracy": val, "test_accuracy": test}
-        (models_dir / f"{name}.json").write_text(json.dumps(metrics))
-    assert training.best_model_name() == "mlp", "selection must ignore test accuracy"
-
-
-def test_load_model_errors_are_clear(models_dir, tmp_path):
-    with pytest.raises(training.ModelError, match="no such model file.*helpers train --arch cnn --augment"):
-        training.load_model("cnn-aug")
-    bad = tmp_path / "bad.keras"
-    bad.write_bytes(b"not a zip")
-    with pytest.raises(training.ModelError, match="bad.keras: not a readable Keras model"):
-        training.load_model(bad)
 
 
 def test_predict_proba_checks_shape():
     model = models.build_mlp(MLPConfig(hidden=(8,)))
-    assert training.predict_proba(model, np.zeros((28, 28))).shape == (1, 10)
+    assert inference.predict_proba(model, np.zeros((28, 28))).shape == (1, 10)
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28\)"):
-        training.predict_proba(model, np.zeros((2, 32, 32)))
+        inference.predict_proba(model, np.zeros((2, 32, 32)))
 
 
 # ---------------------------------------------------------------- command line
-
-
-def test_cli_train_writes_model(tiny_splits, models_dir, monkeypatch, capsys):
-    monkeypatch.setattr(data, "load_splits", lambda *a, **k: tiny_splits)
-    monkeypatch.setitem(training.RECIPES, "mlp", Recipe("mlp", MLPConfig(hidden=(16,)), TINY))
-    out = models_dir / "custom.keras"
-    assert cli.main(["train", "--arch", "mlp", "--epochs", "1", "--out", str(out)]) == 0
-    assert out.is_file() and json.loads(out.with_suffix(".json").read_text())["epochs_run"] == 1
-    assert "test accuracy" in capsys.readouterr().out
-
-
-def test_cli_reports_unknown_model_in_one_line(models_dir, capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--arch", "resnet"])
-    assert "invalid choice" in capsys.readouterr().err

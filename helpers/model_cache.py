@@ -1,0 +1,121 @@
+"""Trained models on disk: train a recipe and save it, or get the current cached model.
+
+`data/models/NAME.keras` holds the Keras model, `NAME.tflite` the same network for
+LiteRT (the command line's fast runtime), and `NAME.json` the recipe, the fingerprint of
+the code that trained it, its metrics and its training history. `get_model(name)` loads
+the model when it is current (see `registry`) and trains it otherwise, so every notebook
+runs on its own and each model trains once per machine and per version of the code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from helpers import data, registry
+from helpers.inference import accuracy, load_model
+from helpers.registry import ModelError, Recipe
+from helpers.training import fit
+
+
+@contextlib.contextmanager
+def _quiet_fds():
+    """Silence the TFLite converter, which logs from C++ straight to file descriptors 1 and 2."""
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "wb") as null, contextlib.redirect_stdout(io.StringIO()):
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def to_tflite(model: keras.Model) -> bytes:
+    """The model as a LiteRT flatbuffer (TensorFlow's converter; float32, free batch size)."""
+    with _quiet_fds():
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+def save(model: keras.Model, metrics: dict, path: str | os.PathLike) -> Path:
+    """Save `model` (.keras and .tflite) and `metrics` (.json) beside each other, each atomically.
+
+    The JSON is written last: a model counts as cached only once its record is there.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelError(f"{path}: model files must end in .keras")
+    data.atomic_write(path, lambda tmp: model.save(tmp))
+    data.atomic_write(path.with_suffix(".tflite"), to_tflite(model))
+    data.atomic_write(path.with_suffix(".json"), json.dumps(metrics, indent=1).encode())
+    return path
+
+
+def train(
+    recipe: Recipe | str,
+    *,
+    out: str | os.PathLike | None = None,
+    splits: data.Splits | None = None,
+    verbose: bool = True,
+    log_every: int = 1,
+) -> tuple[keras.Model, dict]:
+    """Train a recipe, measure it, and save model and metrics to the cache (or `out`).
+
+    Returns the model and its metrics dict (also written as JSON beside the model).
+    """
+    recipe = registry.RECIPES[recipe] if isinstance(recipe, str) else recipe
+    splits = splits or data.load_splits()
+    start = time.perf_counter()
+    model, history = fit(recipe, splits, verbose=verbose, log_every=log_every)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "name": recipe.name,
+        "recipe": recipe.to_dict(),
+        "code": registry.code_fingerprint(recipe),
+        "params": int(model.count_params()),
+        "epochs_run": len(history.get("loss", [])),
+        "train_seconds": round(seconds, 1),
+        "val_accuracy": accuracy(model, splits.x_val, splits.y_val),
+        "test_accuracy": accuracy(model, splits.x_test, splits.y_test),
+        "history": history,
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+    }
+    save(model, metrics, out or registry.model_path(recipe.name))
+    return model, metrics
+
+
+def get_model(name: str, *, verbose: bool = True) -> keras.Model:
+    """The trained Keras model for a recipe: from the cache when current, else trained now.
+
+    A path is loaded as it is. A stale model (older recipe or older code) is retrained,
+    and the reason is printed first.
+    """
+    if name not in registry.RECIPES:
+        return load_model(name)
+    why = registry.staleness(name)
+    if not why:
+        return load_model(name)
+    if verbose:
+        reason = f"no trained model in {registry.models_dir()}" if why == "missing" else why.split(";")[0]
+        print(f"{name}: {reason}; training it now", flush=True)
+    model, _ = train(name, verbose=verbose)
+    return model
+
+
+def train_series() -> str:
+    """Train every model of the series that is not current; return the best on validation."""
+    for name in registry.SERIES:
+        if not registry.is_current(name):
+            get_model(name)
+    return registry.best_model_name()

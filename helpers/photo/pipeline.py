@@ -1,0 +1,209 @@
+"""The whole pipeline: find the digits of an image, classify them, package the answer.
+
+`find_digits(image)` runs the image part only (no model) and keeps every stage in a
+`Stages`; `read_digits(image, model)` adds the model and returns an `ImageResult`;
+`read_batch(images, model)` reads many images with a single model call. A caller that
+wants to load its model only once an image has digits (the command line) runs
+`find_digits`, then `helpers.inference.predict_proba`, then `make_result`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from helpers.inference import Model, predict_proba
+from helpers.photo.image import ImageReadError, load_image, to_bgr
+from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_map, ink_mask, working_image
+from helpers.photo.lines import remove_long_lines
+from helpers.photo.mnist_form import digit_ink, to_mnist
+from helpers.photo.segment import Box, Component, group_components
+
+#: A digit whose top probability is below this is flagged `low_confidence`.
+DEFAULT_THRESHOLD = 0.6
+
+
+@dataclass
+class Digit:
+    """One digit read from an image."""
+
+    label: int
+    probability: float
+    top3: list[tuple[int, float]]
+    bbox: Box  # x, y, w, h in the original image's pixels (after EXIF rotation)
+    input: np.ndarray = field(repr=False)  # the 28×28 float32 image the model saw
+    low_confidence: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (without the 28×28 input)."""
+        return {
+            "label": self.label,
+            "probability": round(self.probability, 4),
+            "top3": [[d, round(p, 4)] for d, p in self.top3],
+            "bbox": list(self.bbox),
+            "low_confidence": self.low_confidence,
+        }
+
+
+@dataclass
+class Stages:
+    """Every intermediate picture of the pipeline, for teaching and debugging."""
+
+    original: np.ndarray  # BGR uint8, EXIF orientation applied, alpha flattened onto paper
+    size: tuple[int, int]  # (width, height) of the full image (`original` may be a reduced decode)
+    scale: float  # working pixels per full-image pixel
+    gray: np.ndarray  # working-size uint8 grayscale
+    dark_ink: bool  # True: dark ink on light paper; False: light ink on dark (MNIST-like)
+    ink: np.ndarray  # working-size float32 0..1: how much darker (or lighter) than the local paper
+    mask: np.ndarray  # working-size uint8 0/255: pixels taken as ink
+    components: list[Component]  # every blob of the mask, with the reason if dropped
+    boxes: list[Box]  # one per digit, reading order, working pixels
+    crops: list[np.ndarray]  # per digit: ink crop after stroke-width matching (float 0..1)
+    inputs: np.ndarray  # (N, 28, 28) float32: what the model sees
+
+    def bbox_original(self, box: Box) -> Box:
+        """A working-image box in original-image pixels."""
+        x, y, w, h = box
+        W, H = self.size
+        s = self.scale
+        x0, y0 = max(0, int(math.floor(x / s))), max(0, int(math.floor(y / s)))
+        x1, y1 = min(W, int(math.ceil((x + w) / s))), min(H, int(math.ceil((y + h) / s)))
+        return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+@dataclass
+class ImageResult:
+    """What `read_digits` found in one image."""
+
+    path: str | None
+    digits: list[Digit]
+    message: str
+    stages: Stages | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The digits read, in reading order, as a string ("" when none)."""
+        return "".join(str(d.label) for d in self.digits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.path,
+            "digits": [d.to_dict() for d in self.digits],
+            "message": self.message,
+        }
+
+
+def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> Stages:
+    """Run the image part of the pipeline (no model); every stage is kept.
+
+    `image` is a file path or an array (grayscale, BGR or BGRA as OpenCV uses).
+    """
+    if isinstance(image, np.ndarray):
+        img = to_bgr(image)
+        full = (img.shape[1], img.shape[0])
+    else:
+        img, full = load_image(image, max_side=MAX_SIDE)
+    work, s = working_image(img)
+    scale = s * img.shape[1] / full[0]  # working pixels per original pixel
+    gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
+    empty = np.zeros(gray.shape, np.uint8)
+    if min(img.shape[:2]) < 4 or int(gray.max()) - int(gray.min()) < 8:
+        # A dot, or one flat colour (all white, all black): nothing to find.
+        return Stages(img, full, scale, gray, True, empty.astype(np.float32), empty, [], [], [],
+                      np.zeros((0, 28, 28), np.float32))
+    dark = detect_dark_ink(gray)
+    ink = ink_map(work, dark)
+    mask = remove_long_lines(ink_mask(ink))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    comps = [Component(tuple(int(v) for v in stats[i, :4]), int(stats[i, 4])) for i in range(1, n)]
+    boxes, members = group_components(comps, labels, single=single)
+    crops, inputs = [], []
+    for box, m in zip(boxes, members, strict=True):
+        x28, crop = to_mnist(digit_ink(ink, labels, [i + 1 for i in m], box))
+        crops.append(crop)
+        inputs.append(x28)
+    arr = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.float32)
+    return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, crops, arr)
+
+
+def read_digits(
+    image: str | os.PathLike | np.ndarray,
+    model: Model,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    single: bool = False,
+) -> ImageResult:
+    """Find and classify every digit in an image (reading order); see `find_digits`.
+
+    Raises `ImageReadError` for a file that cannot be read. A blank image gives
+    an `ImageResult` with no digits and a message saying so.
+    """
+    path = None if isinstance(image, np.ndarray) else str(image)
+    stages = find_digits(image, single=single)
+    return make_result(path, stages, predict_proba(model, stages.inputs), threshold)
+
+
+def make_result(
+    path: str | None, stages: Stages, probs: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> ImageResult:
+    """Package the model's probabilities `probs` (N, 10) for the N digits `find_digits` found.
+
+    Each digit gets its label, probability, top 3 and box in original-image pixels;
+    the message says how many were read and how many are below `threshold`.
+    """
+    if not stages.boxes:
+        dropped = sum(1 for c in stages.components if c.dropped)
+        why = f" ({dropped} specks or lines ignored)" if dropped else ""
+        return ImageResult(path, [], f"no digits found: the image looks blank{why}", stages)
+    digits = []
+    for box, x28, p in zip(stages.boxes, stages.inputs, probs, strict=True):
+        top = np.argsort(p)[::-1][:3]
+        digits.append(Digit(
+            label=int(top[0]),
+            probability=float(p[top[0]]),
+            top3=[(int(d), float(p[d])) for d in top],
+            bbox=stages.bbox_original(box),
+            input=x28,
+            low_confidence=bool(p[top[0]] < threshold),
+        ))
+    unsure = sum(d.low_confidence for d in digits)
+    msg = f"{len(digits)} digit{'s' if len(digits) != 1 else ''} read"
+    if unsure:
+        msg += f", {unsure} with low confidence (< {threshold:.0%})"
+    return ImageResult(path, digits, msg, stages)
+
+
+def read_batch(
+    images: Sequence[str | os.PathLike | np.ndarray],
+    model: Model,
+    *,
+    single: bool = True,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[ImageResult | ImageReadError]:
+    """`read_digits` over many images, all their digits classified together (much faster than
+    one model call per image). An unreadable file gives its `ImageReadError` in its place."""
+    found: list[Stages | ImageReadError] = []
+    for image in images:
+        try:
+            found.append(find_digits(image, single=single))
+        except ImageReadError as exc:
+            found.append(exc)
+    inputs = [st.inputs for st in found if isinstance(st, Stages) and len(st.inputs)]
+    probs = predict_proba(model, np.concatenate(inputs)) if inputs else np.zeros((0, 10))
+    out: list[ImageResult | ImageReadError] = []
+    k = 0
+    for image, st in zip(images, found, strict=True):
+        if isinstance(st, ImageReadError):
+            out.append(st)
+            continue
+        n = len(st.inputs)
+        name = None if isinstance(image, np.ndarray) else str(image)
+        out.append(make_result(name, st, probs[k : k + n], threshold))
+        k += n
+    return out

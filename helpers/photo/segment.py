@@ -1,0 +1,288 @@
+"""Gather the blobs of an ink mask into digits, and put the digits in reading order.
+
+Each connected blob is a `Component`. `group_components` marks what is not part of
+a digit (specks, ruled lines, page edges and shadows at the picture's edge), then
+merges the rest into digits: the pieces of a broken digit, a loose bar, the bits of
+a faint stroke. `reading_order` sorts digit boxes into rows, top to bottom and
+left to right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.photo.ink import stroke_width
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+@dataclass
+class Component:
+    """One connected blob of ink in the working image, and what became of it."""
+
+    box: Box  # working-image pixels
+    area: int
+    dropped: str = ""  # "", "speck", "line" or "edge"
+
+
+def _elongation(labels: np.ndarray, index: int, box: Box) -> float:
+    """Length over width of a blob from its second moments (any orientation)."""
+    x, y, w, h = box
+    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == index)
+    if len(xs) < 3:
+        return 1.0
+    cov = np.cov(np.stack([xs, ys]).astype(np.float64))
+    lo, hi = np.linalg.eigvalsh(cov)
+    return float(np.sqrt(hi / max(lo, 1e-2)))
+
+
+def _is_line(c: Component, W: int, H: int, ref: float, elongation: float) -> str:
+    """"line" or "edge" when a blob is long, straight, thin and much longer than digits are tall."""
+    x, y, w, h = c.box
+    long_side = max(w, h)
+    if ref <= 0 or long_side < 2.5 * ref or elongation < 12:
+        return ""
+    span = w / W if w >= h else h / H
+    if span < 0.4:
+        return ""
+    return "edge" if _touches_edge(c.box, W, H) else "line"
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _gap(a: Box, b: Box) -> float:
+    """Distance between two boxes (0 when they touch or overlap)."""
+    dx = max(0, -_overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]))
+    dy = max(0, -_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]))
+    return math.hypot(dx, dy)
+
+
+def _union(a: Box, b: Box) -> Box:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _same_digit(a: Box, b: Box, height: float) -> bool:
+    """Pieces of one broken digit: overlapping strongly in x, close in y, together no taller
+    than a digit (`height`: typical digit height), so two rows of digits stay apart."""
+    ov = _overlap(a[0], a[0] + a[2], b[0], b[0] + b[2])
+    if ov < 0.6 * min(a[2], b[2]):
+        return False
+    gap = -_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3])  # < 0 when they overlap in y
+    if gap <= 0.08 * max(a[3], b[3]):
+        return True  # all but touching: a skip of the pen, not the space between two rows
+    return gap <= 0.25 * max(a[3], b[3]) and _union(a, b)[3] <= 1.3 * height
+
+
+def _merge_groups(boxes: list[Box], members: list[list[int]], rule: Callable[[Box, Box], bool]):
+    """Merge groups pairwise while `rule` says two boxes belong together."""
+    boxes, members = list(boxes), [list(m) for m in members]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if rule(boxes[i], boxes[j]):
+                    boxes[i] = _union(boxes[i], boxes[j])
+                    members[i] += members[j]
+                    del boxes[j], members[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes, members
+
+
+def reading_order(boxes: Sequence[Box]) -> list[int]:
+    """Indices of `boxes` in reading order: rows top to bottom, left to right within a row.
+
+    A box joins a row when it overlaps the row's vertical band by at least half
+    of the smaller height, so slightly uneven handwriting stays on one row.
+    """
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2)
+    rows: list[list[int]] = []
+    bands: list[tuple[int, int]] = []
+    for i in order:
+        x, y, w, h = boxes[i]
+        for r, (top, bottom) in enumerate(bands):
+            if _overlap(top, bottom, y, y + h) >= 0.5 * min(h, bottom - top):
+                rows[r].append(i)
+                bands[r] = (min(top, y), max(bottom, y + h))
+                break
+        else:
+            rows.append([i])
+            bands.append((y, y + h))
+    rows_sorted = sorted(range(len(rows)), key=lambda r: sum(bands[r]) / 2)
+    return [i for r in rows_sorted for i in sorted(rows[r], key=lambda i: boxes[i][0])]
+
+
+def _touches_edge(box: Box, W: int, H: int) -> bool:
+    x, y, w, h = box
+    return x <= 1 or y <= 1 or x + w >= W - 1 or y + h >= H - 1
+
+
+def _border_contact(labels: np.ndarray, index: int) -> float:
+    """The largest share of one side of the picture that a blob covers."""
+    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    return max(float((side == index).mean()) for side in sides)
+
+
+def _blob_stroke(labels: np.ndarray, index: int, box: Box) -> float:
+    x, y, w, h = box
+    return stroke_width(labels[y : y + h, x : x + w] == index)
+
+
+def _is_piece(c: Component, main: Component, labels: np.ndarray, index: int) -> bool:
+    """Whether a blob near the digit is a piece of it: big, or a small but stroke-like bit.
+
+    Round dots (pen specks, dust) are left out: a far-out dot would stretch the box
+    that is scaled to 20 px.
+    """
+    if c.area >= 0.1 * main.area:
+        return True
+    return c.area >= 0.01 * main.area and _elongation(labels, index, c.box) >= 2.5
+
+
+def _live(comps: list[Component]) -> list[int]:
+    """Indices of the components not dropped (yet)."""
+    return [i for i, c in enumerate(comps) if not c.dropped]
+
+
+def _drop_specks_and_lines(comps: list[Component], labels: np.ndarray) -> list[int]:
+    """Mark blobs too small to matter as specks and long straight thin ones as lines; the rest."""
+    H, W = labels.shape
+    min_area = max(6, 2e-5 * H * W)
+    for c in comps:
+        if c.area < min_area:
+            c.dropped = "speck"
+    live = _live(comps)
+    # Only long blobs can be lines; measure how straight and thin those are.
+    elong = {i: _elongation(labels, i + 1, comps[i].box) if max(comps[i].box[2:]) > 0.4 * min(H, W)
+             else 1.0 for i in live}
+    ref = max((comps[i].box[3] for i in live if not _is_line(comps[i], W, H, 1e-9, elong[i])),
+              default=0)
+    for i in live:
+        comps[i].dropped = _is_line(comps[i], W, H, ref, elong[i])
+    return _live(comps)
+
+
+def _drop_edge_blobs(
+    comps: list[Component], labels: np.ndarray, live: list[int]
+) -> tuple[list[int], set[int]]:
+    """Mark shadows, table corners and page margins at the picture's edge; the rest, and the edge blobs.
+
+    They show up as wide blobs at the picture's edge: far thicker than the pen strokes
+    found away from the edge. A blob lying along a side of the picture (a page edge, a
+    strip of table) is also dropped; both only when something else is left to be the
+    digit. "Something else" must be big enough to be a digit itself (a tenth of the
+    picture's height or width), so a speck inside a tight crop never displaces the digit.
+    """
+    H, W = labels.shape
+    edge = {i for i in live if _touches_edge(comps[i].box, W, H)}
+    inner = [i for i in live if i not in edge]
+    biggest = max((comps[i].area for i in inner), default=0)
+    strokes = [_blob_stroke(labels, i + 1, comps[i].box) for i in inner
+               if comps[i].area >= 0.05 * biggest and max(comps[i].box[2:]) >= 0.1 * min(H, W)]
+    if strokes:
+        pen = float(np.median(strokes))
+        for i in edge:
+            if (_blob_stroke(labels, i + 1, comps[i].box) >= 2 * pen
+                    or _border_contact(labels, i + 1) >= 0.2):
+                comps[i].dropped = "edge"
+    return _live(comps), edge
+
+
+def _single_digit(
+    comps: list[Component], labels: np.ndarray, live: list[int], edge: set[int]
+) -> tuple[Box, list[int]]:
+    """The one digit of the picture: the biggest blob and every piece near it; the rest are specks.
+
+    Blobs clear of the picture's edge are preferred (page edges, shadows and table
+    corners touch it; a tight crop has nothing else).
+    """
+
+    def weight(i: int) -> float:
+        return comps[i].area * (0.3 if i in edge else 1.0)
+
+    main = max(live, key=weight)
+    box, members = comps[main].box, [main]
+    changed = True
+    while changed:
+        changed = False
+        pad = 0.25 * max(box[2], box[3])
+        for i in live:
+            if i in members or not _is_piece(comps[i], comps[main], labels, i + 1):
+                continue
+            x, y, w, h = comps[i].box
+            if (_overlap(box[0] - pad, box[0] + box[2] + pad, x, x + w) > 0
+                    and _overlap(box[1] - pad, box[1] + box[3] + pad, y, y + h) > 0):
+                box, members, changed = _union(box, comps[i].box), members + [i], True
+    for i in live:
+        if i not in members:
+            comps[i].dropped = "speck"
+    return box, members
+
+
+def _multi_digit(comps: list[Component], live: list[int]) -> tuple[list[Box], list[list[int]]]:
+    """Merge the pieces of broken digits, then join small fragments to the nearest digit."""
+    # Typical digit height: the tall end of the substantial blobs (pieces of broken
+    # digits are shorter, so the 75th percentile rather than the median).
+    big = max(comps[i].area for i in live)
+    height = float(np.percentile([comps[i].box[3] for i in live if comps[i].area >= 0.1 * big], 75))
+    boxes, members = _merge_groups([comps[i].box for i in live], [[i] for i in live],
+                                   lambda a, b: _same_digit(a, b, height))
+    # Small fragments (a 5's loose bar, bits of a faint stroke) join the nearest digit.
+    frag = [k for k, b in enumerate(boxes) if b[3] < 0.5 * height and b[2] < 0.8 * height]
+    whole = [k for k in range(len(boxes)) if k not in frag]
+    for k in frag:
+        near = [(_gap(boxes[k], boxes[j]), j) for j in whole]
+        if near and min(near)[0] <= 0.3 * height:
+            j = min(near)[1]
+            boxes[j] = _union(boxes[j], boxes[k])
+            members[j] += members[k]
+            members[k] = []
+    boxes = [b for b, m in zip(boxes, members, strict=True) if m]
+    return boxes, [m for m in members if m]
+
+
+def _drop_small_groups(
+    comps: list[Component], boxes: list[Box], members: list[list[int]]
+) -> tuple[list[Box], list[list[int]]]:
+    """Drop groups much smaller than the tallest digit in both directions: specks or stray marks."""
+    tallest = max(b[3] for b in boxes)
+    keep = []
+    for k, (b, m) in enumerate(zip(boxes, members, strict=True)):
+        if max(b[2], b[3]) < 0.3 * tallest or max(b[2], b[3]) < 8:
+            for i in m:
+                comps[i].dropped = "speck"
+        else:
+            keep.append(k)
+    return [boxes[k] for k in keep], [members[k] for k in keep]
+
+
+def group_components(
+    comps: list[Component], labels: np.ndarray, single: bool = False
+) -> tuple[list[Box], list[list[int]]]:
+    """Drop specks, lines and page edges (marking `comps`), then gather the rest into digits.
+
+    Returns digit boxes in reading order and, per digit, the indices of its components.
+    With `single=True` (the caller knows the image holds one digit) the largest
+    blob and every piece near it become that digit; far-off specks are ignored.
+    """
+    live = _drop_specks_and_lines(comps, labels)
+    live, edge = _drop_edge_blobs(comps, labels, live)
+    if not live:
+        return [], []
+    if single:
+        box, members = _single_digit(comps, labels, live, edge)
+        return [box], [members]
+    boxes, members = _drop_small_groups(comps, *_multi_digit(comps, live))
+    order = reading_order(boxes)
+    return [boxes[k] for k in order], [members[k] for k in order]

@@ -1,0 +1,60 @@
+"""The figure class, resolution, colours and layout helpers every plots module shares."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+DPI = 80
+RIGHT, WRONG = "tab:green", "tab:red"
+
+
+class PlotFigure(Figure):
+    """A Figure that renders itself as PNG in notebooks, without pyplot or `%matplotlib`.
+
+    IPython asks objects for `_repr_png_`; a plain Figure answers only once the
+    inline backend is active, and pyplot figures would also be shown a second
+    time at the end of the cell.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
+
+
+def _figure(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kw: Any
+) -> tuple[Figure, np.ndarray]:
+    fig = PlotFigure(figsize=figsize, dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def panels(
+    nrows: int = 1, ncols: int = 2, *, figsize: tuple[float, float] = (9, 3.8)
+) -> tuple[Figure, np.ndarray]:
+    """An empty figure with a grid of axes (always 2-D), for side-by-side panels.
+
+    Pass the axes to the functions that take `ax`, e.g.
+    `fig, axes = panels(1, 2); confusion_heatmap(cm_a, ax=axes[0, 0]); ...; fig`.
+    """
+    return _figure(nrows, ncols, figsize=figsize)
+
+
+def _panel(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.get_figure(), ax
+    fig, axes = _figure(figsize=figsize)
+    return fig, axes[0, 0]
+
+
+def _vector(v: Any, n: int, name: str) -> np.ndarray:
+    v = np.asarray(v)
+    if v.shape != (n,):
+        raise ValueError(f"{name}: expected {n} values, one per image, got shape {v.shape}")
+    return v

@@ -1,0 +1,94 @@
+"""Figures of training runs and of results side by side: training curves, comparison bars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from helpers.plots.base import _figure, _panel
+
+_ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
+
+
+def training_curves(
+    history: Mapping[str, Sequence[float]] | Any, title: str | None = None
+) -> Figure:
+    """Loss and accuracy per epoch, training vs validation, from a Keras history dict.
+
+    Also accepts the `History` object `model.fit` returns. A dashed line marks the
+    epoch with the best validation accuracy (the one early stopping keeps).
+    """
+    h = getattr(history, "history", history)
+    if not isinstance(h, Mapping) or "loss" not in h:
+        got = f"keys {sorted(h)}" if isinstance(h, Mapping) else type(h).__name__
+        raise ValueError(
+            f"history: expected a Keras history dict with at least a 'loss' list, got {got}"
+        )
+    acc_key = next((k for k in _ACCURACY_KEYS if k in h), None)
+    panels = [("loss", "loss")] + ([(acc_key, "accuracy")] if acc_key else [])
+    fig, axes = _figure(1, len(panels), figsize=(4.2 * len(panels), 3))
+    best = None
+    if acc_key and f"val_{acc_key}" in h and len(h[f"val_{acc_key}"]):
+        best = int(np.argmax(h[f"val_{acc_key}"])) + 1
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        for split, prefix, style in (("train", "", "-"), ("validation", "val_", "--")):
+            values = h.get(prefix + key)
+            if values is not None and len(values):
+                ax.plot(np.arange(1, len(values) + 1), values, style, label=split)
+        if best is not None:
+            ax.axvline(best, color="gray", linestyle=":", linewidth=1, label=f"best epoch {best}")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(label)
+        ax.set_title(label, fontsize=10)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def comparison_bar(
+    df: pd.DataFrame | pd.Series,
+    *,
+    title: str | None = None,
+    ylabel: str = "accuracy",
+    ylim: tuple[float, float] | None = None,
+    fmt: str = "{:.2%}",
+    ax: Axes | None = None,
+) -> Figure:
+    """Bars per row of `df` (e.g. one per model), one colour per column, values written on top.
+
+    Pass `ylim` to zoom in when values are close (say 98% vs 99%); the written
+    values keep the chart honest either way.
+    """
+    frame = df.to_frame() if isinstance(df, pd.Series) else df
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise ValueError("df: expected a non-empty DataFrame or Series of numbers")
+    numeric = frame.select_dtypes("number")
+    if numeric.shape[1] == 0:
+        raise ValueError(f"df: expected numeric columns, got dtypes {dict(frame.dtypes)}")
+    rows, cols = numeric.shape
+    fig, ax = _panel(ax, (max(4.0, 0.9 * rows * max(1, cols) + 1.5), 3))
+    width = 0.8 / cols
+    centres = np.arange(rows)
+    for j, column in enumerate(numeric.columns):
+        values = numeric[column].to_numpy(dtype=np.float64)
+        bars = ax.bar(centres + (j - (cols - 1) / 2) * width, values, width, label=str(column))
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7, padding=2)
+    ax.set_xticks(centres, [str(i) for i in numeric.index], rotation=0 if rows < 6 else 30)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    else:
+        ax.margins(y=0.15)  # room for the value labels
+    if cols > 1:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

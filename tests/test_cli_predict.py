@@ -1,0 +1,195 @@
+"""The command line's `predict` and `evaluate-external`, and the checks that need trained models.
+
+Plumbing tests use a tiny model trained in seconds (Keras and LiteRT files, as `train`
+writes them). Tests marked `slow` use the project's cached models (trained on first use).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from drawing import draw, save
+
+from helpers import cli, data, external_sets, inference, model_cache, photo, registry
+from helpers.configs import MLPConfig, TrainConfig
+from helpers.data import REPO_ROOT
+from helpers.registry import Recipe
+
+SAMPLES = REPO_ROOT / "notebooks" / "samples"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_splits, tmp_path_factory) -> Path:
+    """A small MLP trained for one epoch on synthetic data, saved as `train` saves models."""
+    recipe = Recipe("tiny", MLPConfig(hidden=(16,)), TrainConfig(epochs=1, batch_size=32))
+    path = tmp_path_factory.mktemp("tiny") / "tiny.keras"
+    model_cache.train(recipe, splits=tiny_splits, verbose=False, out=path)
+    return path
+
+
+def test_cli_predict_missing_file_and_good_file(tmp_path, tiny_model, capsys):
+    good = save(np.hstack([draw("3"), draw("8")]), tmp_path / "good.png")
+    missing = tmp_path / "missing.png"
+    rc = cli.main(["predict", str(missing), str(good), "--model", str(tiny_model)])
+    out, err = capsys.readouterr()
+    assert rc != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and "no such file" in lines[0]
+    assert str(good) in out and "2 digits read" in out
+
+
+def test_cli_predict_json_parses(tmp_path, tiny_model, capsys):
+    good = save(draw("5"), tmp_path / "five.jpg")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    blank = save(np.full((200, 200, 3), 255, np.uint8), tmp_path / "blank.png")
+    rc = cli.main(["predict", str(good), str(empty), str(blank), "--json", "--model", str(tiny_model)])
+    out, err = capsys.readouterr()
+    assert rc == 1 and str(empty) in err
+    records = json.loads(out)
+    assert [r["image"] for r in records] == [str(good), str(empty), str(blank)]
+    d = records[0]["digits"][0]
+    assert set(d) == {"label", "probability", "top3", "bbox", "low_confidence"}
+    assert len(d["bbox"]) == 4 and len(d["top3"]) == 3
+    assert "error" in records[1] and records[2]["digits"] == []
+
+
+def test_cli_predict_annotate_writes_files(tmp_path, tiny_model, capsys):
+    (tmp_path / "a").mkdir()
+    a = save(draw("1"), tmp_path / "a" / "x.png")
+    b = save(draw("2"), tmp_path / "x.jpg")
+    out_dir = tmp_path / "annotated"
+    rc = cli.main(["predict", str(a), str(b), "--annotate", str(out_dir), "--model", str(tiny_model)])
+    assert rc == 0
+    written = sorted(p.name for p in out_dir.iterdir())
+    assert written == ["x.2.annotated.png", "x.annotated.png"]  # same stem: no overwrite
+    for name in written:
+        assert cv2.imread(str(out_dir / name)).shape[:2] == (300, 300)
+    assert "annotated copy" in capsys.readouterr().out
+
+
+def test_cli_predict_threshold_flags_digits_below_it(tmp_path, tiny_model, capsys):
+    good = save(np.hstack([draw("3"), draw("8")]), tmp_path / "two.png")
+    records = {}
+    for threshold in ("0", "1.01"):
+        args = ["predict", str(good), "--json", "--threshold", threshold, "--model", str(tiny_model)]
+        assert cli.main(args) == 0
+        records[threshold] = json.loads(capsys.readouterr().out)[0]
+    assert [d["low_confidence"] for d in records["0"]["digits"]] == [False, False]
+    assert [d["low_confidence"] for d in records["1.01"]["digits"]] == [True, True], "no probability is > 1"
+    assert "2 with low confidence (< 101%)" in records["1.01"]["message"]
+    assert cli.main(["predict", str(good), "--threshold", "1.01", "--model", str(tiny_model)]) == 0
+    assert capsys.readouterr().out.count("LOW CONFIDENCE") == 2
+
+
+def test_cli_predict_single_reads_one_digit_per_image(tmp_path, tiny_model, capsys):
+    # A digit with a far-off speck: default mode may see two things, single mode one digit.
+    img = draw("6", size=(400, 300))
+    cv2.circle(img, (380, 20), 6, (20, 20, 20), -1)
+    path = save(img, tmp_path / "six.png")
+    pair = save(np.hstack([draw("3"), draw("8")]), tmp_path / "pair.png")
+    assert cli.main(["predict", str(path), str(pair), "--single", "--json", "--model", str(tiny_model)]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [len(r["digits"]) for r in records] == [1, 1]
+    x, y, w, h = records[0]["digits"][0]["bbox"]
+    assert x + w < 370, "the speck is not part of the digit"
+    assert cli.main(["predict", str(pair), "--json", "--model", str(tiny_model)]) == 0
+    assert len(json.loads(capsys.readouterr().out)[0]["digits"]) == 2, "without --single: both digits"
+
+
+def test_cli_predict_all_bad_files_never_loads_a_model(tmp_path, capsys):
+    rc = cli.main(["predict", str(tmp_path / "nope.png"), "--model", "no-such-model"])
+    assert rc == 1 and "nope.png" in capsys.readouterr().err
+
+
+def test_cli_evaluate_external_without_the_folder(tmp_path, capsys):
+    assert cli.main(["evaluate-external", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_predict_cold_start_does_not_import_tensorflow(tmp_path, tiny_model):
+    good = save(draw("6"), tmp_path / "six.png")
+    code = ("import sys; from helpers import cli; rc = cli.main(['predict', sys.argv[1], '--model', "
+            "sys.argv[2]]); assert 'tensorflow' not in sys.modules; sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, str(good), str(tiny_model)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 digit read" in proc.stdout
+
+
+needs_external = pytest.mark.skipif(
+    not (external_sets.external_root() / "labels.csv").is_file(),
+    reason=f"external-digits set not found at {external_sets.external_root()} "
+    f"(set ${external_sets.EXTERNAL_ENV} to measure on real handwriting)",
+)
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    name = model_cache.train_series()
+    return name, model_cache.get_model(name)
+
+
+@pytest.mark.slow
+def test_litert_matches_keras_for_every_current_cached_model(default_model):
+    x = data.load_splits().x_val[:500]
+    checked = 0
+    for name in registry.RECIPES:
+        if registry.is_current(name):
+            keras_p = inference.predict_proba(inference.load_model(name), x)
+            lite = inference.load_model(name, runtime="litert")
+            assert isinstance(lite, inference.LiteModel)
+            np.testing.assert_allclose(inference.predict_proba(lite, x), keras_p, atol=1e-5)
+            checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.slow
+def test_samples_are_read_correctly(default_model):
+    _, model = default_model
+    expected = {"single.jpg": "7", "multi.jpg": "314159", "chalk.jpg": "5", "ruled.jpg": "207"}
+    for name, text in expected.items():
+        got = photo.read_digits(SAMPLES / name, model).text
+        assert len(got) == len(text), name
+        assert sum(a == b for a, b in zip(got, text, strict=True)) >= len(text) - 1, (name, got)
+
+
+@pytest.mark.slow
+def test_cli_predict_default_model_subprocess(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "helpers", "predict", str(SAMPLES / "multi.jpg"), "--json"],
+                          capture_output=True, text=True, timeout=3600, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)[0]
+    assert len(record["digits"]) == 6
+
+
+#: Floors just under the accuracy measured once the pipeline was finished (never used to
+#: tune it): external set 93.3 % with both mlp and mlp-aug, USPS test 95.4 % (mlp) and
+#: 96.7 % (mlp-aug). A little slack, as the default model may change (e.g. to cnn-aug).
+EXTERNAL_FLOOR = float(os.environ.get("EXTERNAL_ACCURACY_FLOOR", "0.90"))
+USPS_FLOOR = 0.94
+
+
+@pytest.mark.slow
+@needs_external
+def test_external_accuracy_floor(default_model):
+    name, model = default_model
+    summary = external_sets.summarize_external(external_sets.evaluate_external(model))
+    print(f"\n{name}: {summary}")
+    assert summary.accuracy >= EXTERNAL_FLOOR, f"{name}: external accuracy {summary.accuracy:.1%}"
+
+
+@pytest.mark.slow
+@needs_external
+def test_usps_accuracy_floor(default_model):
+    name, model = default_model
+    acc = external_sets.usps_accuracy(model)
+    assert acc >= USPS_FLOOR, f"{name}: USPS test accuracy {acc:.1%}"
