@@ -22,9 +22,10 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(BIN)/python -m helpers data
 
+# tools/run_notebooks.py shows each notebook's cells, elapsed time and printed lines (training
+# epochs) in the terminal as they run; the notebooks keep only their own outputs.
 run: data
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=1800 $(NOTEBOOKS)
+	$(BIN)/python tools/run_notebooks.py --timeout 1800 $(NOTEBOOKS)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
 
 # Notebooks first: they train each model once and cache it; the tests reuse the cache.
@@ -32,7 +33,7 @@ test: data
 	$(BIN)/python -m pytest --durations=10 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check helpers tests notebooks benchmarks
+	$(BIN)/ruff check helpers tests notebooks benchmarks tools
 
 bench: data
 	$(BIN)/python benchmarks/bench.py

@@ -10,7 +10,11 @@ This module imports neither runtime until a model is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,29 @@ from helpers.registry import ModelError
 
 #: A Keras model, a `LiteModel`, or any callable mapping (N, 28, 28) → (N, 10) probabilities.
 Model = Any
+
+
+@contextlib.contextmanager
+def quiet_native_output() -> Iterator[None]:
+    """Silence TensorFlow's and LiteRT's C++ log lines, which go straight to file descriptors 1 and 2.
+
+    (LiteRT announces its CPU delegate on stderr; the TFLite converter logs pages.) Python's
+    own stdout is caught too, so nothing reaches a notebook's output or a user's terminal.
+    """
+    for stream in (sys.stdout, sys.stderr):  # what Python buffered so far still gets out
+        if stream is not None:
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "wb") as null, contextlib.redirect_stdout(io.StringIO()):
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 class LiteModel:
@@ -40,7 +67,8 @@ class LiteModel:
         x = np.ascontiguousarray(x, np.float32)
         if len(x) != self._batch:  # the converted graph has a free batch dimension
             self._interpreter.resize_tensor_input(self._input, list(x.shape))
-            self._interpreter.allocate_tensors()
+            with quiet_native_output():
+                self._interpreter.allocate_tensors()
             self._batch = len(x)
         self._interpreter.set_tensor(self._input, x)
         self._interpreter.invoke()

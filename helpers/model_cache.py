@@ -9,8 +9,6 @@ runs on its own and each model trains once per machine and per version of the co
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import time
@@ -20,30 +18,14 @@ import keras
 import tensorflow as tf
 
 from helpers import data, registry
-from helpers.inference import accuracy, load_model
+from helpers.inference import accuracy, load_model, quiet_native_output
 from helpers.registry import ModelError, Recipe
 from helpers.training import fit
 
 
-@contextlib.contextmanager
-def _quiet_fds():
-    """Silence the TFLite converter, which logs from C++ straight to file descriptors 1 and 2."""
-    saved = [os.dup(1), os.dup(2)]
-    with open(os.devnull, "wb") as null, contextlib.redirect_stdout(io.StringIO()):
-        try:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-
-
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a LiteRT flatbuffer (TensorFlow's converter; float32, free batch size)."""
-    with _quiet_fds():
+    with quiet_native_output():
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
@@ -106,8 +88,9 @@ def get_model(name: str, *, verbose: bool = True) -> keras.Model:
     why = registry.staleness(name)
     if not why:
         return load_model(name)
-    if verbose:
-        reason = f"no trained model in {registry.models_dir()}" if why == "missing" else why.split(";")[0]
+    if verbose:  # no path: notebook outputs stay free of machine paths
+        reason = registry.STALE_REASONS[why]
+        reason = "no cached model yet" if why == "missing" else f"the cached model {reason}"
         print(f"{name}: {reason}; training it now", flush=True)
     model, _ = train(name, verbose=verbose)
     return model

@@ -182,21 +182,24 @@ def load_metrics(name_or_path: str | os.PathLike) -> dict:
         raise ModelError(f"{path}: metrics file is not valid JSON ({exc})") from exc
 
 
-def staleness(name: str, source_dir: Path | None = None) -> str:
-    """Why the cached model `name` cannot be used ("" when it is current).
+#: Why a cached model cannot be used, by the key `staleness` returns.
+STALE_REASONS = {
+    "missing": "is not there",
+    "recipe": "was trained with another recipe",
+    "code": "was made by older code (the model, augmentation or training code has changed since)",
+}
 
-    "missing" when it was never trained; otherwise a sentence for the user.
-    """
+
+def staleness(name: str, source_dir: Path | None = None) -> str:
+    """Why the cached model `name` cannot be used: "" when it is current, else a key of `STALE_REASONS`."""
     recipe = RECIPES[name]
-    path = model_path(name)
     metrics = load_metrics(name)
-    if not path.is_file() or not metrics:  # the record is written last: no record, no model
+    if not model_path(name).is_file() or not metrics:  # the record is written last: no record, no model
         return "missing"
     if metrics.get("recipe") != recipe.to_dict():
-        return f"{path} was trained with another recipe; retrain it with `{recipe.command()}`"
+        return "recipe"
     if metrics.get("code") != code_fingerprint(recipe, source_dir):
-        return (f"{path} was made by older code (the model, augmentation or training code has changed "
-                f"since); retrain it with `{recipe.command()}`")
+        return "code"
     return ""
 
 
@@ -208,11 +211,12 @@ def is_current(name: str, source_dir: Path | None = None) -> bool:
 def check_current(name: str) -> Path:
     """The cached model's path, or a `ModelError` saying why it cannot be used and how to fix it."""
     why = staleness(name)
+    path = model_path(name)
     if why == "missing":
-        raise ModelError(f"{model_path(name)}: no such model file; train it with `{RECIPES[name].command()}`")
+        raise ModelError(f"{path}: no such model file; train it with `{RECIPES[name].command()}`")
     if why:
-        raise ModelError(why)
-    return model_path(name)
+        raise ModelError(f"{path} {STALE_REASONS[why]}; retrain it with `{RECIPES[name].command()}`")
+    return path
 
 
 def best_model_name() -> str:

@@ -115,7 +115,7 @@ def test_cli_evaluate_external_without_the_folder(tmp_path, capsys):
     assert str(tmp_path) in err and len(err.strip().splitlines()) == 1
 
 
-def test_cli_predict_cold_start_does_not_import_tensorflow(tmp_path, tiny_model):
+def test_cli_predict_cold_start_runs_litert_quietly_without_tensorflow(tmp_path, tiny_model):
     good = save(draw("6"), tmp_path / "six.png")
     code = ("import sys; from helpers import cli; rc = cli.main(['predict', sys.argv[1], '--model', "
             "sys.argv[2]]); assert 'tensorflow' not in sys.modules; sys.exit(rc)")
@@ -123,6 +123,7 @@ def test_cli_predict_cold_start_does_not_import_tensorflow(tmp_path, tiny_model)
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "1 digit read" in proc.stdout
+    assert proc.stderr == "", "no runtime log lines (e.g. LiteRT's delegate notice) reach the user"
 
 
 needs_external = pytest.mark.skipif(

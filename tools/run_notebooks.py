@@ -1,0 +1,78 @@
+"""Execute notebooks in place, top to bottom in a fresh kernel each, showing progress in the terminal.
+
+    python tools/run_notebooks.py notebooks/0*.ipynb
+
+`make run` uses it instead of a silent `jupyter nbconvert --execute`: while a cell runs,
+the terminal shows which notebook and cell it is, the time so far, and the lines the
+cell prints (a training run's epochs, as they finish). Only the terminal sees that
+progress; the notebook keeps exactly the outputs the cells produce. Each notebook is
+written through a temporary file and a rename, and only when it ran without error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from helpers.data import atomic_write  # noqa: E402 - the repository's package, found from here
+
+
+class ProgressClient(NotebookClient):
+    """A notebook client that also echoes each cell's progress and printed text to the terminal."""
+
+    def __init__(self, nb: nbformat.NotebookNode, label: str, **kwargs) -> None:
+        super().__init__(nb, **kwargs)
+        self.label = label
+        self.code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        self.started = time.perf_counter()
+        self.on_cell_execute = self._announce
+
+    def _announce(self, cell: nbformat.NotebookNode, cell_index: int) -> None:
+        k = self.code_cells.index(cell_index) + 1
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")[:60]
+        elapsed = time.perf_counter() - self.started
+        print(f"[{self.label} cell {k}/{len(self.code_cells)}, {elapsed:5.0f} s] {first}", flush=True)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            for line in msg["content"]["text"].splitlines():
+                print(f"    {line}", flush=True)
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def run(path: Path, timeout: int) -> bool:
+    """Execute one notebook in place; False (and the notebook untouched) if a cell failed."""
+    nb = nbformat.read(path, as_version=4)
+    client = ProgressClient(nb, path.stem, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        print(f"{path}: a cell failed; the notebook is left as it was\n{exc}", file=sys.stderr)
+        return False
+    atomic_write(path, nbformat.writes(nb).encode() + b"\n")
+    print(f"{path}: executed in {time.perf_counter() - start:.0f} s", flush=True)
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds a cell may take (default 1800)")
+    args = parser.parse_args()
+    failed = [nb for nb in args.notebooks if not run(nb, args.timeout)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
