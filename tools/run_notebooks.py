@@ -5,13 +5,16 @@
 `make run` uses it instead of a silent `jupyter nbconvert --execute`: while a cell runs,
 the terminal shows which notebook and cell it is, the time so far, and the lines the
 cell prints (a training run's epochs, as they finish). Only the terminal sees that
-progress; the notebook keeps exactly the outputs the cells produce. Each notebook is
-written through a temporary file and a rename, and only when it ran without error.
+progress; the notebook keeps the outputs the cells produce, less the log lines that
+TensorFlow's C++ runtime writes to stderr when it loads (they say nothing about the lesson
+and differ from machine to machine). Each notebook is written through a temporary file and
+a rename, and only when it ran without error.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +27,32 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from helpers.data import atomic_write  # noqa: E402 - the repository's package, found from here
+
+#: TensorFlow's C++ log lines ("I0000 00:00:1795573135.367759   20565 port.cc:153] ...") and
+#: absl's notice that they are written to stderr before logging is set up.
+NATIVE_LOG = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"
+                        r"|WARNING: All log messages before absl::InitializeLog\(\) is called.*"
+                        r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate "
+                        r"compiler flags\.)(?:\n|$)",
+                        re.MULTILINE)
+
+
+def drop_native_logs(nb: nbformat.NotebookNode) -> int:
+    """Remove TensorFlow's C++ log lines from the notebook's stderr outputs; returns how many went."""
+    removed = 0
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text, n = NATIVE_LOG.subn("", out["text"])
+                removed += n
+                if not text:
+                    continue
+                out["text"] = text
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return removed
 
 
 class ProgressClient(NotebookClient):
@@ -60,6 +89,7 @@ def run(path: Path, timeout: int) -> bool:
     except CellExecutionError as exc:
         print(f"{path}: a cell failed; the notebook is left as it was\n{exc}", file=sys.stderr)
         return False
+    drop_native_logs(nb)
     atomic_write(path, nbformat.writes(nb).encode() + b"\n")
     print(f"{path}: executed in {time.perf_counter() - start:.0f} s", flush=True)
     return True
