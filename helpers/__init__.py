@@ -1,6 +1,7 @@
 """Shared code for the MNIST notebook series; `python -m helpers --help` for the command line.
 
-The layers, in the order data flows; a module imports only modules of the layers above it:
+The layers, in the order data flows; a module imports only modules of the layers above it,
+or those before it in its own layer (tests/test_layers.py checks this):
 
 1. data       `data` (MNIST download, verification, splits; the one atomic file write)
 2. models     `configs` (model, augmentation and training settings), `registry` (recipes,

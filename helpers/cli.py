@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     recipe = registry.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs)
     out = args.out or registry.model_path(recipe.name)
+    if Path(out).suffix != ".keras":  # before minutes of training, not after
+        raise registry.ModelError(f"{out}: model files must end in .keras")
     print(f"training {recipe.name}: {recipe.to_dict()}", flush=True)
     _, metrics = model_cache.train(recipe, out=out)
     print(
@@ -102,7 +105,8 @@ def _cli_model(name: str | None) -> inference.Model:
         from helpers import model_cache  # TensorFlow loads only to train
 
         print(f"{name}: not trained yet; training it now (a few minutes)", file=sys.stderr, flush=True)
-        model_cache.train(name)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for results (JSON with --json)
+            model_cache.train(name)
     return inference.load_model(name, runtime="litert")
 
 
@@ -159,11 +163,7 @@ def _cmd_evaluate_external(args: argparse.Namespace) -> int:
     from helpers import external_sets  # pandas and scipy load only here
 
     folder = external_sets.external_root(args.dir)
-    if not (folder / "labels.csv").is_file():
-        raise external_sets.ExternalSetError(
-            f"{folder}: no external-digits set here (no labels.csv); "
-            f"pass its folder or set ${external_sets.EXTERNAL_ENV}"
-        )
+    external_sets.load_external_set(folder)  # a missing or bad labels.csv stops here, before any model
     name = args.model or registry.best_model_name()
     model = _cli_model(name)
     print(f"model: {name}\n")
@@ -224,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="read the handwritten digits in photos or scans")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP, TIFF or WebP files")
-    p.add_argument("--model", help="model name or .keras path (default: best validation accuracy)")
+    p.add_argument("--model", help="model name or .keras path; a .tflite beside it is run with LiteRT "
+                   "(default: the model with the best validation accuracy)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--annotate", type=Path, metavar="DIR", help="write copies with boxes and labels here")
     p.add_argument("--threshold", type=float, default=0.6, help="flag digits below this probability")
@@ -244,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. an output folder that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -128,10 +128,13 @@ def atomic_write(path: str | os.PathLike, content: bytes | Callable[[Path], obje
         with os.fdopen(fd, "wb") as f:
             if isinstance(content, bytes | bytearray | memoryview):
                 f.write(content)
-                f.flush()
-                os.fsync(f.fileno())
-        if callable(content):
-            content(Path(tmp))
+            elif callable(content):
+                content(Path(tmp))
+            else:
+                raise TypeError(f"content must be bytes or a function that writes a path, "
+                                f"got {type(content).__name__}")
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:

@@ -50,11 +50,19 @@ def load_external_set(root: str | os.PathLike | None = None) -> pd.DataFrame:
     csv = folder / "labels.csv"
     if not csv.is_file():
         raise ExternalSetError(f"{csv}: no such file (set ${EXTERNAL_ENV} to the external-digits folder)")
-    df = pd.read_csv(csv)
+    try:
+        df = pd.read_csv(csv)
+    except (ValueError, OSError) as exc:  # pandas' EmptyDataError and ParserError are ValueErrors
+        raise ExternalSetError(f"{csv}: not a readable CSV table ({exc})") from None
     missing = {"path", "label", "kind"} - set(df.columns)
     if missing:
-        raise ValueError(f"{csv}: missing columns {', '.join(sorted(missing))}")
-    df["label"] = df["label"].astype(int)
+        raise ExternalSetError(f"{csv}: missing columns {', '.join(sorted(missing))}")
+    labels = pd.to_numeric(df["label"], errors="coerce")
+    bad = df.index[~labels.isin(range(10))]
+    if len(bad):
+        row = bad[0]
+        raise ExternalSetError(f"{csv}: row {row + 2}: label {str(df['label'][row])!r} is not a digit 0-9")
+    df["label"] = labels.astype(int)
     df["file"] = [str(folder / p) for p in df["path"]]
     return df
 
@@ -86,7 +94,9 @@ def evaluate_external(
             "predicted": pred, "probability": prob, "correct": pred == int(row["label"]),
             "low_confidence": low or prob < threshold, "top3": top3, "note": note,
         })
-    return pd.DataFrame(rows)
+    columns = ["path", "label", "kind", "predicted", "probability", "correct", "low_confidence", "top3",
+               "note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass
@@ -140,6 +150,23 @@ def usps_to_mnist(x: np.ndarray) -> np.ndarray:
     return np.stack([to_mnist(np.clip(im, 0, 1))[0] for im in ink])
 
 
+def _usps_mat(root: str | os.PathLike | None, names: list[str]) -> dict[str, np.ndarray]:
+    """The named arrays of `usps/usps.mat`, or one `ExternalSetError` line naming the file."""
+    from scipy.io import loadmat
+
+    path = external_root(root) / "usps" / "usps.mat"
+    if not path.is_file():
+        raise ExternalSetError(f"{path}: no such file")
+    try:
+        mat = loadmat(path, variable_names=names)
+    except (ValueError, OSError, TypeError) as exc:
+        raise ExternalSetError(f"{path}: not a readable MATLAB file ({exc})") from None
+    missing = [n for n in names if n not in mat]
+    if missing:
+        raise ExternalSetError(f"{path}: no {', '.join(missing)} in it (expected {', '.join(names)})")
+    return mat
+
+
 def load_usps(
     root: str | os.PathLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -147,24 +174,14 @@ def load_usps(
 
     Images are float32 (N, 28, 28) in [0, 1], white ink on black; labels uint8.
     """
-    from scipy.io import loadmat
-
-    path = external_root(root) / "usps" / "usps.mat"
-    if not path.is_file():
-        raise ExternalSetError(f"{path}: no such file")
-    mat = loadmat(path)
+    mat = _usps_mat(root, ["Xtr", "ytr", "Xtst", "ytst"])
     y = lambda k: np.asarray(mat[k]).reshape(-1).astype(np.uint8)  # noqa: E731
     return usps_to_mnist(mat["Xtr"]), y("ytr"), usps_to_mnist(mat["Xtst"]), y("ytst")
 
 
 def usps_accuracy(model: Model, root: str | os.PathLike | None = None) -> float:
     """Accuracy of `model` on the USPS *test* set brought to MNIST's form."""
-    from scipy.io import loadmat
-
-    path = external_root(root) / "usps" / "usps.mat"
-    if not path.is_file():
-        raise ExternalSetError(f"{path}: no such file")
-    mat = loadmat(path, variable_names=["Xtst", "ytst"])
+    mat = _usps_mat(root, ["Xtst", "ytst"])
     x = usps_to_mnist(mat["Xtst"])
     y = np.asarray(mat["ytst"]).reshape(-1)
     return float((predict_proba(model, x).argmax(axis=1) == y).mean())

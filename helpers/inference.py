@@ -4,7 +4,7 @@ Two runtimes read the same trained model:
 - Keras (`NAME.keras`), for the notebooks, which look inside the network;
 - LiteRT (`NAME.tflite`, exported by TensorFlow's converter when the model is trained), for
   the command line: `ai_edge_litert` starts in a tenth of a second, where importing
-  TensorFlow takes seconds, and gives the same probabilities (to ~1e-6; a test checks it).
+  TensorFlow takes seconds, and gives the same probabilities (to within 1e-5; a test checks it).
 This module imports neither runtime until a model is loaded.
 """
 
@@ -37,17 +37,17 @@ def quiet_native_output() -> Iterator[None]:
     for stream in (sys.stdout, sys.stderr):  # what Python buffered so far still gets out
         if stream is not None:
             stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    with open(os.devnull, "wb") as null, contextlib.redirect_stdout(io.StringIO()):
-        try:
+    saved: list[int] = []
+    try:
+        with open(os.devnull, "wb") as null, contextlib.redirect_stdout(io.StringIO()):
+            saved += [os.dup(1), os.dup(2)]
             os.dup2(null.fileno(), 1)
             os.dup2(null.fileno(), 2)
             yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
+    finally:
+        for fd, target in zip(saved, (1, 2), strict=False):
+            os.dup2(fd, target)
+            os.close(fd)
 
 
 class LiteModel:
@@ -61,15 +61,15 @@ class LiteModel:
         self._interpreter = Interpreter(model_path=str(self.path))
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch = -1
+        self._shape: tuple[int, ...] = ()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, np.float32)
-        if len(x) != self._batch:  # the converted graph has a free batch dimension
+        if x.shape != self._shape:  # the converted graph has a free batch dimension
             self._interpreter.resize_tensor_input(self._input, list(x.shape))
             with quiet_native_output():
                 self._interpreter.allocate_tensors()
-            self._batch = len(x)
+            self._shape = x.shape
         self._interpreter.set_tensor(self._input, x)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
@@ -101,6 +101,8 @@ def load_model(name_or_path: str | os.PathLike, *, runtime: str = "keras") -> Mo
     if runtime == "litert" and lite.is_file() and lite.stat().st_mtime_ns >= path.stat().st_mtime_ns:
         try:
             return LiteModel(lite)
+        except ImportError:
+            pass  # ai-edge-litert is not installed: Keras reads the same model, only slower to start
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{lite}: not a readable LiteRT model ({exc})") from None
     import keras  # TensorFlow loads here, only when a Keras model is needed

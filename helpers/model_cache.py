@@ -22,6 +22,9 @@ from helpers.inference import accuracy, load_model, quiet_native_output
 from helpers.registry import ModelError, Recipe
 from helpers.training import fit
 
+# Read with the modules above: the source of the code this process will train with.
+_IMPORTED_SOURCES = registry.source_texts()
+
 
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a LiteRT flatbuffer (TensorFlow's converter; float32, free batch size)."""
@@ -30,17 +33,38 @@ def to_tflite(model: keras.Model) -> bytes:
 
 
 def save(model: keras.Model, metrics: dict, path: str | os.PathLike) -> Path:
-    """Save `model` (.keras and .tflite) and `metrics` (.json) beside each other, each atomically.
+    """Save `model` as .keras and .tflite with its `metrics` as .json beside them.
 
-    The JSON is written last: a model counts as cached only once its record is there.
+    The conversion, the step most likely to fail, runs before anything on disk changes.
+    The old record goes first and the new one is written last, so an interruption in
+    between leaves a model without a record, which counts as missing (retrained), never a
+    new model under an old record. Each file is written atomically.
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"{path}: model files must end in .keras")
+    lite = to_tflite(model)
+    record = json.dumps(metrics, indent=1).encode()
+    path.with_suffix(".json").unlink(missing_ok=True)
     data.atomic_write(path, lambda tmp: model.save(tmp))
-    data.atomic_write(path.with_suffix(".tflite"), to_tflite(model))
-    data.atomic_write(path.with_suffix(".json"), json.dumps(metrics, indent=1).encode())
+    data.atomic_write(path.with_suffix(".tflite"), lite)
+    data.atomic_write(path.with_suffix(".json"), record)
     return path
+
+
+def _code_when_imported(recipe: Recipe) -> str:
+    """The fingerprint of the code this process runs; refuses if the files changed since.
+
+    A learner who edits `helpers/models.py` while the kernel runs would otherwise train with
+    the old builder, already imported, and stamp the model with the new code's fingerprint.
+    """
+    running = registry.code_fingerprint(recipe, texts=_IMPORTED_SOURCES)
+    if running != registry.code_fingerprint(recipe):
+        raise ModelError(
+            "the model, augmentation or training code in helpers/ changed after it was imported; "
+            "restart the kernel (or rerun the command) so that the new code is the code that trains"
+        )
+    return running
 
 
 def train(
@@ -56,6 +80,7 @@ def train(
     Returns the model and its metrics dict (also written as JSON beside the model).
     """
     recipe = registry.RECIPES[recipe] if isinstance(recipe, str) else recipe
+    code = _code_when_imported(recipe)
     splits = splits or data.load_splits()
     start = time.perf_counter()
     model, history = fit(recipe, splits, verbose=verbose, log_every=log_every)
@@ -63,7 +88,7 @@ def train(
     metrics = {
         "name": recipe.name,
         "recipe": recipe.to_dict(),
-        "code": registry.code_fingerprint(recipe),
+        "code": code,
         "params": int(model.count_params()),
         "epochs_run": len(history.get("loss", [])),
         "train_seconds": round(seconds, 1),

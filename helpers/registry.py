@@ -7,27 +7,27 @@ A cached model is *current* only when both hold:
 - its recipe (`NAME.json` → "recipe") equals the recipe as it is now, and
 - the code that builds, augments and trains it is unchanged: `code_fingerprint` hashes
   that source (comments, docstrings and formatting aside) and `NAME.json` stores the hash.
-Anything else is stale, and is retrained (notebooks) or refused with one line (CLI).
+Anything else is stale: the notebooks retrain it, the command line refuses it with one line
+that says how to retrain (and trains a model that was never trained at all).
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import os
+import tokenize
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from helpers import UserError, data
-from helpers.configs import SEED, AugmentConfig, CNNConfig, MLPConfig, TrainConfig
+from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, TrainConfig
 
 MODELS_DIR = data.REPO_ROOT / "data" / "models"
 MODELS_ENV = "MNIST_MODELS_DIR"
 HELPERS_DIR = Path(__file__).resolve().parent
-
-__all__ = ["SEED", "TrainConfig", "Recipe", "RECIPES", "SERIES", "DEFAULT_MODEL", "ModelError"]
-
 
 class ModelError(UserError):
     """A model file is missing, unknown, stale or unreadable; the message says which and what to do."""
@@ -115,13 +115,14 @@ TRAINING_SOURCES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
 AUGMENT_SOURCES: tuple[tuple[str, tuple[str, ...] | None], ...] = (("augment.py", None),)
 
 
-def _strip_docstrings(tree: ast.AST) -> ast.AST:
+def _docstring_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return tree
+            lines.update(range(body[0].lineno, body[0].end_lineno + 1))
+    return lines
 
 
 def _defines(node: ast.stmt) -> set[str]:
@@ -131,25 +132,50 @@ def _defines(node: ast.stmt) -> set[str]:
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
-def _source_digest(path: Path, names: tuple[str, ...] | None) -> str:
-    """The code of a module (or of some of its top-level names) without comments or docstrings."""
-    tree = _strip_docstrings(ast.parse(path.read_text(encoding="utf-8")))
-    body = tree.body if names is None else [n for n in tree.body if _defines(n) & set(names)]
-    return "\n".join(ast.dump(node) for node in body)
+def code_text(source: str, names: tuple[str, ...] | None = None, where: str = "<source>") -> str:
+    """The code of a module (or of some of its top-level names) without comments, docstrings and
+    blank lines, as text: the same on every Python version, unlike an AST dump."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    drop = _docstring_lines(tree)
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            row, col = tok.start
+            lines[row - 1] = lines[row - 1][:col]
+    if names is None:
+        wanted = range(1, len(lines) + 1)
+    else:
+        nodes = [n for n in tree.body if _defines(n) & set(names)]
+        missing = set(names) - set().union(*(_defines(n) for n in nodes))
+        if missing:
+            raise ValueError(f"{where}: no top-level {', '.join(sorted(missing))} to fingerprint")
+        starts = [min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])]) for n in nodes]
+        wanted = [i for start, n in zip(starts, nodes, strict=True) for i in range(start, n.end_lineno + 1)]
+    kept = (lines[i - 1].rstrip() for i in wanted if i not in drop)
+    return "\n".join(line for line in kept if line)
 
 
-def code_fingerprint(recipe: Recipe, source_dir: Path | None = None) -> str:
+def source_texts(source_dir: Path | None = None) -> dict[str, str]:
+    """The source of every module a trained model depends on, read now."""
+    folder = source_dir or HELPERS_DIR
+    modules = {m for m, _ in TRAINING_SOURCES + AUGMENT_SOURCES}
+    return {m: (folder / m).read_text(encoding="utf-8") for m in sorted(modules)}
+
+
+def code_fingerprint(recipe: Recipe, source_dir: Path | None = None,
+                     texts: dict[str, str] | None = None) -> str:
     """A hash of the code that builds, augments and trains `recipe`'s model.
 
-    Editing a builder, an augmentation layer or the training loop changes it;
-    editing a comment or a docstring does not.
+    Editing a builder, an augmentation layer or the training loop changes it; editing a
+    comment or a docstring does not. `texts` (from `source_texts`) fingerprints source read
+    earlier instead of the files as they are now.
     """
-    folder = source_dir or HELPERS_DIR
+    texts = texts or source_texts(source_dir)
     sources = TRAINING_SOURCES + (AUGMENT_SOURCES if recipe.augment else ())
     h = hashlib.sha256()
     for module, names in sources:
         h.update(module.encode())
-        h.update(_source_digest(folder / module, names).encode())
+        h.update(code_text(texts[module], names, where=module).encode())
     return h.hexdigest()[:16]
 
 
@@ -226,5 +252,6 @@ def best_model_name() -> str:
     when the code does); loading a stale one then says how to retrain it. `DEFAULT_MODEL`
     when nothing is cached.
     """
-    scores = {n: load_metrics(n).get("val_accuracy", -1.0) for n in SERIES if model_path(n).is_file()}
+    scores = {n: load_metrics(n).get("val_accuracy", -1.0) for n in SERIES
+              if model_path(n).is_file() and staleness(n) != "missing"}
     return max(scores, key=scores.get) if scores else DEFAULT_MODEL

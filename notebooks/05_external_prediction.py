@@ -83,8 +83,9 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
 # ## The model
 #
 # We use the project's best model: the one with the highest accuracy on the MNIST
-# *validation* split among those the series trains (`registry.best_model_name()`),
-# trained now if it is not in the cache yet.
+# *validation* split among those the series trains (`registry.best_model_name()`).
+# `model_cache.train_series()` first trains any of them that is not in the cache yet, or that
+# was made by older code.
 
 # %%
 name = model_cache.train_series()

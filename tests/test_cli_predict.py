@@ -15,14 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from drawing import draw, save
+from support import SAMPLES, draw, needs_external, save
 
 from helpers import cli, data, external_sets, inference, model_cache, photo, registry
 from helpers.configs import MLPConfig, TrainConfig
 from helpers.data import REPO_ROOT
 from helpers.registry import Recipe
-
-SAMPLES = REPO_ROOT / "notebooks" / "samples"
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +104,36 @@ def test_cli_predict_single_reads_one_digit_per_image(tmp_path, tiny_model, caps
 
 def test_cli_predict_all_bad_files_never_loads_a_model(tmp_path, capsys):
     rc = cli.main(["predict", str(tmp_path / "nope.png"), "--model", "no-such-model"])
-    assert rc == 1 and "nope.png" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 1 and "nope.png" in err
+    assert "no-such-model" not in err, "the model is never looked up when no image has digits"
+
+
+def test_cli_predict_unwritable_annotate_folder_is_one_line(tmp_path, tiny_model, capsys):
+    good = save(draw("5"), tmp_path / "five.png")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    rc = cli.main(["predict", str(good), "--annotate", str(blocker / "out"), "--model", str(tiny_model)])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_cli_train_refuses_a_bad_out_name_before_training(models_dir, capsys):
+    assert cli.main(["train", "--arch", "mlp", "--out", str(models_dir / "model.h5")]) == 1
+    assert capsys.readouterr().err == f"error: {models_dir / 'model.h5'}: model files must end in .keras\n"
+    assert list(models_dir.iterdir()) == []
+
+
+def test_litert_is_used_only_when_the_tflite_is_as_new_as_the_keras_file(tiny_model):
+    assert isinstance(inference.load_model(tiny_model, runtime="litert"), inference.LiteModel)
+    lite = tiny_model.with_suffix(".tflite")
+    stat = lite.stat()
+    try:
+        os.utime(tiny_model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # .keras saved again later
+        model = inference.load_model(tiny_model, runtime="litert")
+        assert not isinstance(model, inference.LiteModel) and hasattr(model, "layers"), "Keras, not LiteRT"
+    finally:
+        os.utime(tiny_model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def test_cli_evaluate_external_without_the_folder(tmp_path, capsys):
@@ -126,11 +153,6 @@ def test_cli_predict_cold_start_runs_litert_quietly_without_tensorflow(tmp_path,
     assert proc.stderr == "", "no runtime log lines (e.g. LiteRT's delegate notice) reach the user"
 
 
-needs_external = pytest.mark.skipif(
-    not (external_sets.external_root() / "labels.csv").is_file(),
-    reason=f"external-digits set not found at {external_sets.external_root()} "
-    f"(set ${external_sets.EXTERNAL_ENV} to measure on real handwriting)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +186,7 @@ def test_samples_are_read_correctly(default_model):
 
 
 @pytest.mark.slow
-def test_cli_predict_default_model_subprocess(tmp_path):
+def test_cli_predict_default_model_subprocess(default_model):
     proc = subprocess.run([sys.executable, "-m", "helpers", "predict", str(SAMPLES / "multi.jpg"), "--json"],
                           capture_output=True, text=True, timeout=3600, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr

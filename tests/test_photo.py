@@ -19,15 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from drawing import draw, save
 from PIL import Image
 from scipy.io import savemat
+from support import SAMPLES, draw, needs_external, save
 
 from helpers import external_sets, photo
 from helpers.data import REPO_ROOT
-
-SAMPLES = REPO_ROOT / "notebooks" / "samples"
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -533,11 +530,6 @@ def test_missing_external_files_raise_external_set_error(tmp_path):
     assert external_sets.external_root(tmp_path) == tmp_path
 
 
-needs_external = pytest.mark.skipif(
-    not (external_sets.external_root() / "labels.csv").is_file(),
-    reason=f"external-digits set not found at {external_sets.external_root()} "
-    f"(set ${external_sets.EXTERNAL_ENV} to measure on real handwriting)",
-)
 
 
 @needs_external
@@ -549,3 +541,30 @@ def test_load_external_set_and_usps():
         x_tr, y_tr, x_te, y_te = external_sets.load_usps()
         assert x_tr.shape == (7291, 28, 28) and x_te.shape == (2007, 28, 28)
         assert np.bincount(y_te).tolist() == [359, 264, 198, 166, 200, 160, 170, 147, 166, 177]
+
+
+@pytest.mark.parametrize(("csv", "message"), [
+    ("", "not a readable CSV table"),
+    ("path,kind\nphotos/a.png,photo\n", "missing columns label"),
+    ("path,label,kind\nphotos/a.png,seven,photo\n", "row 2: label 'seven' is not a digit 0-9"),
+    ("path,label,kind\nphotos/a.png,12,photo\n", "row 2: label '12' is not a digit 0-9"),
+])
+def test_bad_labels_csv_is_one_clear_error(tmp_path, csv, message):
+    (tmp_path / "labels.csv").write_text(csv)
+    with pytest.raises(external_sets.ExternalSetError, match=message) as info:
+        external_sets.load_external_set(tmp_path)
+    assert str(tmp_path / "labels.csv") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_header_only_labels_csv_gives_an_empty_summary(tmp_path):
+    (tmp_path / "labels.csv").write_text("path,label,kind\n")
+    results = external_sets.evaluate_external(lambda x: np.zeros((len(x), 10), np.float32), tmp_path)
+    summary = external_sets.summarize_external(results)
+    assert summary.n == 0 and len(summary.failures) == 0
+
+
+def test_corrupt_usps_file_is_one_clear_error(tmp_path):
+    (tmp_path / "usps").mkdir()
+    (tmp_path / "usps" / "usps.mat").write_bytes(b"not a matlab file at all" * 10)
+    with pytest.raises(external_sets.ExternalSetError, match="usps.mat: not a readable MATLAB file"):
+        external_sets.usps_accuracy(lambda x: np.zeros((len(x), 10), np.float32), tmp_path)

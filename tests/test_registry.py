@@ -10,9 +10,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from support import draw, save
 
 from helpers import cli, data, inference, model_cache, registry
 from helpers.configs import MLPConfig, TrainConfig
@@ -33,13 +33,6 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{path.name} no longer contains {old!r}; update the test"
     path.write_text(text.replace(old, new, 1))
-
-
-def digit_photo(path: Path) -> Path:
-    img = np.full((200, 200, 3), 235, np.uint8)
-    cv2.putText(img, "7", (55, 160), cv2.FONT_HERSHEY_SIMPLEX, 5, (20, 20, 20), 12, cv2.LINE_AA)
-    cv2.imwrite(str(path), img)
-    return path
 
 
 # ---------------------------------------------------------------- saving and loading
@@ -65,9 +58,24 @@ def test_train_saves_keras_tflite_and_record_that_reload_alike(tiny_splits, mode
     np.testing.assert_allclose(inference.predict_proba(lite, x[:1]), want[:1], atol=1e-5)
 
 
-def test_interrupted_save_keeps_the_old_model(tiny_splits, models_dir, monkeypatch):
+def test_failed_conversion_changes_nothing_on_disk(tiny_splits, models_dir, monkeypatch):
     model, metrics = model_cache.train(TINY_MLP, splits=tiny_splits, verbose=False)
     before = {p.name: p.read_bytes() for p in models_dir.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model_cache, "to_tflite", crash)
+    with pytest.raises(KeyboardInterrupt):
+        model_cache.save(model, {**metrics, "val_accuracy": 0.0}, models_dir / "mlp.keras")
+    assert {p.name: p.read_bytes() for p in models_dir.iterdir()} == before
+
+
+def test_interrupted_save_never_leaves_a_new_model_under_the_old_record(tiny_splits, models_dir, monkeypatch):
+    monkeypatch.setitem(registry.RECIPES, "mlp", TINY_MLP)
+    model, metrics = model_cache.train(TINY_MLP, splits=tiny_splits, verbose=False)
+    keras_before = (models_dir / "mlp.keras").read_bytes()
+    assert registry.is_current("mlp")
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -75,7 +83,9 @@ def test_interrupted_save_keeps_the_old_model(tiny_splits, models_dir, monkeypat
     monkeypatch.setattr(type(model), "save", crash)
     with pytest.raises(KeyboardInterrupt):
         model_cache.save(model, {**metrics, "val_accuracy": 0.0}, models_dir / "mlp.keras")
-    assert {p.name: p.read_bytes() for p in models_dir.iterdir()} == before
+    assert (models_dir / "mlp.keras").read_bytes() == keras_before, "no half-written model"
+    assert sorted(p.name for p in models_dir.iterdir()) == ["mlp.keras", "mlp.tflite"], "no temp files"
+    assert registry.staleness("mlp") == "missing", "without its record the model is retrained, not trusted"
 
 
 def test_load_model_errors_are_clear(models_dir, tmp_path):
@@ -127,13 +137,32 @@ def test_edited_builder_is_retrained_by_notebooks(tiny_splits, models_dir, monke
     old_record = registry.load_metrics("mlp")
     src = helpers_copy(tmp_path)
     edit(src / "models.py", 'x = layers.Activation("relu"', 'x = layers.Activation("gelu"')
-    monkeypatch.setattr(registry, "HELPERS_DIR", src)  # as if the learner had edited the builder
+    # A fresh kernel after the learner edited the builder: the edited code is on disk and imported.
+    monkeypatch.setattr(registry, "HELPERS_DIR", src)
+    monkeypatch.setattr(model_cache, "_IMPORTED_SOURCES", registry.source_texts(src))
     assert registry.staleness("mlp") == "code"
     model_cache.get_model("mlp", verbose=True)
-    assert "made by older code" in capsys.readouterr().out
+    assert "mlp: the cached model was made by older code" in capsys.readouterr().out
     new_record = registry.load_metrics("mlp")
     assert new_record["code"] == registry.code_fingerprint(TINY_MLP, src) != old_record["code"]
     assert registry.is_current("mlp")
+
+
+def test_code_edited_after_import_is_refused_not_stamped(tiny_splits, models_dir, monkeypatch, tmp_path):
+    """The kernel still runs the old builder: training now would record code that did not run."""
+    monkeypatch.setitem(registry.RECIPES, "mlp", TINY_MLP)
+    src = helpers_copy(tmp_path)
+    edit(src / "models.py", 'x = layers.Activation("relu"', 'x = layers.Activation("gelu"')
+    monkeypatch.setattr(registry, "HELPERS_DIR", src)  # edited on disk, not re-imported
+    with pytest.raises(ModelError, match="changed after it was imported; restart the kernel"):
+        model_cache.train(TINY_MLP, splits=tiny_splits, verbose=False)
+    assert list(models_dir.iterdir()) == [], "nothing trained, nothing saved"
+
+
+def test_fingerprint_names_must_exist(tmp_path):
+    with pytest.raises(ValueError, match="data.py: no top-level load_everything"):
+        registry.code_text("def load_splits():\n    pass\n", ("load_splits", "load_everything"),
+                           where="data.py")
 
 
 def run_cli(args: list[str], src: Path, models: Path) -> subprocess.CompletedProcess:
@@ -154,7 +183,7 @@ def test_edited_builder_stops_the_command_line_with_one_line(tiny_splits, tmp_pa
     record = registry.load_metrics(models / "mlp.keras")
     record["recipe"] = registry.RECIPES["mlp"].to_dict()
     (models / "mlp.json").write_text(json.dumps(record))
-    photo = digit_photo(tmp_path / "seven.png")
+    photo = save(draw("7"), tmp_path / "seven.png")
 
     ok = run_cli(["predict", str(photo), "--model", "mlp"], src, models)
     assert ok.returncode == 0, ok.stderr

@@ -160,6 +160,3 @@ def test_predict_proba_checks_shape():
     assert inference.predict_proba(model, np.zeros((28, 28))).shape == (1, 10)
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28\)"):
         inference.predict_proba(model, np.zeros((2, 32, 32)))
-
-
-# ---------------------------------------------------------------- command line

@@ -89,6 +89,10 @@ def run(path: Path, timeout: int) -> bool:
     except CellExecutionError as exc:
         print(f"{path}: a cell failed; the notebook is left as it was\n{exc}", file=sys.stderr)
         return False
+    except Exception as exc:  # noqa: BLE001 - a cell timeout, a dead kernel: one line, then the next notebook
+        print(f"{path}: not executed ({type(exc).__name__}: {exc}); the notebook is left as it was",
+              file=sys.stderr)
+        return False
     drop_native_logs(nb)
     atomic_write(path, nbformat.writes(nb).encode() + b"\n")
     print(f"{path}: executed in {time.perf_counter() - start:.0f} s", flush=True)

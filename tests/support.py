@@ -1,11 +1,26 @@
-"""Synthetic photos for the tests: digits drawn with an OpenCV font, and a checked image write."""
+"""What several test modules share: synthetic photos, the sample photos, the external-set marker."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+
+from helpers import external_sets
+from helpers.data import REPO_ROOT
+
+SAMPLES = REPO_ROOT / "notebooks" / "samples"
+
+#: Tests on the real external digits and USPS. They skip on a machine without ../shared, saying
+#: so; in CI (CI=true), where the folder is laid beside the clone, a missing folder fails them.
+needs_external = pytest.mark.skipif(
+    not (external_sets.external_root() / "labels.csv").is_file() and not os.environ.get("CI"),
+    reason=f"external-digits set not found at {external_sets.external_root()} "
+    f"(set ${external_sets.EXTERNAL_ENV} to measure on real handwriting)",
+)
 
 
 def draw(text: str = "4", size: tuple[int, int] = (300, 300), *, scale: float = 6.0,
