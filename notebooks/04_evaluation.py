@@ -84,7 +84,10 @@ for name in NAMES:
 # Overlapping intervals do **not** prove that two models are equally good: both
 # models answer the *same* images, so their errors are linked. A fairer test
 # looks only at the images where exactly one of them is right (McNemar's test):
-# if the models were equally good, each would win about half of those.
+# if the models were equally good, each would win about half of those. The p-value is the
+# chance of a split at least as lopsided as the one we see *if* they were equally good; a small
+# p-value says the split is unlikely to be luck. It is not the probability that they are equally
+# good.
 
 # %%
 right = {name: preds[name] == y_test for name in NAMES}
@@ -95,7 +98,7 @@ p_value = binomtest(only_aug, only_mlp + only_aug).pvalue if only_mlp + only_aug
 print(f"only mlp right:     {only_mlp}")
 print(f"only mlp-aug right: {only_aug}")
 print(f"both wrong:         {both_wrong}")
-print(f"p-value that they are equally good (exact McNemar): {p_value:.3g}")
+print(f"exact McNemar p-value (chance of a split this lopsided if both were equally good): {p_value:.3g}")
 
 # %% [markdown]
 # ## 2. Confusion matrices
@@ -139,7 +142,8 @@ plots.confusion_difference(cms["mlp"], cms["mlp-aug"], names=("mlp", "mlp-aug"))
 # * **precision** — of all the images the model called 9, the share that were 9s;
 # * **F1** — one number that is high only when both are high.
 #
-# Sorting by F1 puts the weakest digits first.
+# The table is sorted by the augmented model's F1, so its weakest digits come first; the lines
+# below it name each model's three weakest.
 
 # %%
 per_class = {name: evaluate.per_class_metrics(y_test, preds[name]) for name in NAMES}
@@ -156,7 +160,7 @@ for name in NAMES:
 # ## 4. The most confused pairs
 #
 # Which mistakes happen most? `share` is the count divided by the number of test
-# images of the true digit ("1.2% of all 4s were called 9").
+# images of the true digit (a share of 0.01 for 4→9 means 1% of all 4s were called 9).
 
 # %%
 pairs = {name: evaluate.confused_pairs(y_test, preds[name], top=8) for name in NAMES}
@@ -164,9 +168,9 @@ display(pd.concat(pairs, axis=1))
 
 # %% [markdown]
 # Numbers alone do not tell *why*. Here are examples of the top four confusions of
-# each model, with the model's confidence under each image. Look for a pattern:
-# a 4 whose top is closed looks like a 9; a 7 with a crossbar or a short stem can
-# pass for a 2 or a 1.
+# each model (up to eight per pair), with the model's confidence under each image. Look for
+# what the misread digits share: many are written in a way that genuinely leans towards the
+# other digit (a 4 or a 9 whose top is half closed, a 6 with a small loop).
 
 # %%
 for name in NAMES:
@@ -176,7 +180,8 @@ for name in NAMES:
             plots.sample_grid(
                 x_test[idx], y_test[idx], predictions=preds[name][idx],
                 confidences=conf[name][idx], ncols=8,
-                title=f"{name}: true {row.true} called {row.predicted} ({row.count} times)",
+                title=f"{name}: true {row.true} called {row.predicted} ({row.count} times"
+                      f"{'; first 8 shown' if row.count > 8 else ''})",
             )
         )
 
@@ -202,8 +207,9 @@ for name in NAMES:
     )
 
 # %% [markdown]
-# What did the augmented model believe for its five most confident mistakes? The
-# dark bar is its answer, the green outline the true digit.
+# What did the augmented model believe for its five most confident mistakes? Its answer is the
+# red bar (red: wrong), and the true digit's label is green; its own bar is outlined in green,
+# though here it is too short to see.
 
 # %%
 idx = mistakes["mlp-aug"][:5]
@@ -293,7 +299,7 @@ print(
     f"* {better} is the more accurate model: {acc[better].accuracy:.2%} against "
     f"{acc[worse].accuracy:.2%}, i.e. {round(gap * len(y_test))} fewer mistakes out of "
     f"{len(y_test):,}. McNemar's test gives p = {p_value:.2g} "
-    f"({'a real difference' if p_value < 0.05 else 'this could still be chance'})."
+    f"({'unlikely to be chance' if p_value < 0.05 else 'this could still be chance'})."
 )
 for name in NAMES:
     top = pairs[name].to_dict("records")[0]

@@ -46,6 +46,8 @@
 # the real photos of part 4 are used only to measure, never to tune.
 
 # %%
+import os
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -177,7 +179,7 @@ show([boxes_on(st)], ["components (digit boxes numbered)"], size=3.2)
 #
 # The digit's own ink (not the paper, not the specks) is cropped. Then two things MNIST did:
 #
-# * **stroke width.** A ballpoint line on a 220-pixel-tall digit is about 1 % of its
+# * **stroke width.** A ballpoint line on a digit over 200 pixels tall is about 1 % of its
 #   height; shrunk to 20 px it would be a faint hairline, while MNIST's strokes are 1.7–3.2 px
 #   wide (10th–90th percentile, measured on the training set). Strokes outside that range are
 #   thickened (or thinned) to MNIST's median, 2.3 px, *before* shrinking;
@@ -214,8 +216,10 @@ plots.probability_bars(inference.predict_proba(model, result.stages.inputs), res
 
 # %% [markdown]
 # **Without the preparation.** For contrast, the naive way: convert to gray, invert, shrink
-# the whole photo to 28×28. The digit becomes a thin smudge off-centre on a grey background,
-# and the model is guessing.
+# the whole photo to 28×28. The digit becomes a faint, thin shape on a grey background, and the
+# model reads it as another digit *with near certainty* (the bar below). A network's confidence
+# says how sure it is among the ten digits it knows, not whether its input looks like what it was
+# trained on: on unfamiliar input, a high probability means nothing.
 
 # %%
 def naive_input(image: np.ndarray) -> np.ndarray:
@@ -306,7 +310,8 @@ for path in mine:
 # %%
 root = external_sets.external_root()
 HAVE_EXTERNAL = (root / "labels.csv").is_file()
-print(f"external set: {root} ({'found' if HAVE_EXTERNAL else 'not found: part 4 is skipped'})")
+shown = os.path.relpath(root, data.REPO_ROOT)  # "../shared/external-digits": no machine paths
+print(f"external set: {shown} ({'found' if HAVE_EXTERNAL else 'not found: part 4 is skipped'})")
 
 # %%
 if HAVE_EXTERNAL:
@@ -324,12 +329,12 @@ if HAVE_EXTERNAL:
     display(summary.per_label.T.style.format("{:.0f}").format("{:.1%}", subset=pd.IndexSlice["accuracy", :]))
 
 # %% [markdown]
-# The failures, as the photo and as the 28×28 image the model saw (title: true → read; ∅ means
-# nothing was found). Look at the 28×28 images: in many failures the *pipeline* lost part of
+# The failures (up to the first 24), as the photo and as the 28×28 image the model saw (title:
+# true → read; ∅ would mean nothing was found). Look at the 28×28 images: in many failures the *pipeline* lost part of
 # the digit before the model saw it — a long horizontal bar of a 4, 5 or 7 taken for a ruled
 # line, or a stroke that does not touch the rest left out — and the model then fairly reads a
-# 1 or a curve. Others are styles MNIST rarely shows (a crossed 7, a slashed 0) or digits drawn
-# over distracting lines. Those are the next things to improve — on synthetic pictures, and
+# 1 or a curve. Others are styles MNIST rarely shows (a crossed 7, a 1 with a long flag) or
+# digits drawn over distracting lines. Those are the next things to improve — on synthetic pictures, and
 # then measured here again, never tuned here.
 
 # %%
@@ -366,8 +371,7 @@ else:
 
 # %% [markdown]
 # Guard rails: if a later change to the pipeline or the models makes these numbers drop, the
-# notebook stops here. The floors sit just under what was measured when the pipeline was
-# finished.
+# notebook stops here. The floors sit a few points under what is measured above.
 
 # %%
 if HAVE_EXTERNAL:
@@ -384,7 +388,10 @@ if HAVE_EXTERNAL:
 # * Each step fixes one difference: polarity, lighting (divide by the paper), noise (a
 #   threshold above the paper's noise), clutter (specks, ruled lines, edges), several digits
 #   (components in reading order), size, position and stroke width.
-# * The remaining errors are mostly writing styles MNIST lacks; more varied training data
-#   (or augmentation that slants strokes and varies their shapes) is the next step.
+# * Many remaining errors come from the pipeline losing part of a digit (a long bar taken for a
+#   ruled line, a detached stroke) before the model sees it; the rest are clutter and writing
+#   styles MNIST lacks. Keeping the bars, then more varied training data, are the next steps.
+# * A confident answer is not a correct one: on input unlike its training data (the naive
+#   resize above) the model is sure and wrong.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,
 #   and `python -m helpers evaluate-external` for the numbers of part 4.

@@ -36,6 +36,7 @@
 
 # %%
 import inspect
+import os
 import time
 
 import keras
@@ -75,7 +76,8 @@ models.build_model(cnn_recipe.model).summary()
 # two in a row (together they see a 5×5 patch of its 7×7 maps, with a non-linearity in between).
 # Why not two everywhere? A convolution costs in proportion to the pixels it slides over: at
 # 28×28 it runs 16 times as often as at 7×7. Two convolutions in every block trained in 679 s on
-# this machine, over our 10-minute budget, for no gain on validation (table below). The last
+# the machine used for the selection, over its 10-minute budget, for no gain on validation (table
+# below). The last
 # block's maps are flattened — keeping *where* each feature was found — into a small dense layer
 # with dropout, then the softmax. The whole network has a quarter of the MLP's weights, but each
 # convolution weight is used hundreds of times per image: it is the *computation*, not the
@@ -90,7 +92,9 @@ models.build_model(cnn_recipe.model).summary()
 # learning rate and more epochs won back. Then the network was made cheaper to fit the
 # 10-minute training budget. The candidates, all on the validation split (accuracy in %; the
 # rule: the highest clean accuracy among those that train within 10 minutes and beat the
-# augmented MLP on every perturbation):
+# augmented MLP on every perturbation). This table is the record of the selection runs, made on
+# an earlier machine about twice as fast as the one that ran this notebook; the chosen recipe,
+# trained again here, gives the numbers printed below:
 #
 # | CNN candidate (convolutions per block) | train s | clean | noise | combined | mean of 11 perturbations |
 # | --- | ---: | ---: | ---: | ---: | ---: |
@@ -103,9 +107,10 @@ models.build_model(cnn_recipe.model).summary()
 # | 1-2-2; 20 epochs | 426 | 99.48 | 98.64 | 97.34 | 98.11 |
 # | **1-1-2; 25 epochs** (chosen) | **438** | **99.50** | 98.66 | 98.14 | 98.48 |
 #
-# (The augmented MLP, for reference: 99.18 clean, 98.14 on noise, 96.80 combined, 97.03 mean.
+# (The augmented MLP of the selection runs, for reference: 99.18 clean, 98.14 on noise, 96.80
+# combined, 97.03 mean.
 # 1-1-1 for 20 epochs loses to it on thicker strokes and on the combined perturbation, 1-2-2 on
-# thicker strokes.) Training times are for this 2-core machine with nothing else running; "—":
+# thicker strokes.) Training times are for that 2-core machine with nothing else running; "—":
 # measured only while other runs shared the machine. The differences in clean accuracy are a few
 # images out of 5,000 — within chance; the gain on noise is not.
 
@@ -150,7 +155,7 @@ plots.sample_grid(to_unit(filters[:, :, 0, :].transpose(2, 0, 1)), ncols=16,
 # %%
 digit = splits.x_test[:1]
 for layer_name in ("relu_1a", "relu_2a"):
-    probe = keras.Model(cnn.inputs, cnn.get_layer(layer_name).output)  # the network up to this layer
+    probe = keras.Model(cnn.input, cnn.get_layer(layer_name).output)  # the network up to this layer
     maps = np.asarray(probe(digit))[0].transpose(2, 0, 1)  # (channels, height, width)
     display(plots.sample_grid(to_unit(maps[:16]), ncols=16,
                               title=f"{layer_name}: first 16 feature maps for a {splits.y_test[0]}"))
@@ -192,7 +197,8 @@ for label, model in trained.items():
     rows.append(pd.Series(row, name=label))
 comparison = pd.DataFrame(rows)
 if not have_external:
-    print(f"external photos not found at {external_root}: that column is skipped")
+    print(f"external photos not found at {os.path.relpath(external_root, data.REPO_ROOT)}: "
+          "that column is skipped")
 comparison.style.format({"parameters": "{:,.0f}", "train s": "{:.0f}", "inference s / 10k": "{:.2f}"},
                         precision=4)
 
@@ -217,8 +223,12 @@ assert perturbed["CNN (augmented)"].mean() > perturbed[list(others.index)].mean(
 # point is a tie, not a loss. Anything larger would be a real weakness.
 assert (perturbed["CNN (augmented)"] - best_mlp).min() > -0.005, "the CNN should not clearly lose anywhere"
 if "external photos" in comparison:
-    assert comparison.loc["CNN (augmented)", "external photos"] >= others["external photos"].max(), \
-        "the CNN should read at least as many external photos as either MLP"
+    n_external = len(external_sets.load_external_set(external_root))
+    read = (comparison["external photos"] * n_external).round().astype(int)
+    print(f"external photos read correctly, of {n_external}: {read.to_dict()}; "
+          f"the models differ by at most {read.max() - read.min()} image(s)")
+    # One image is 0.26 points here; a difference of a few images is within chance.
+    assert read.max() - read.min() <= 10, "the text below says the models are within a few images here"
 
 # %% [markdown]
 # ## Reading the comparison
@@ -229,8 +239,8 @@ if "external photos" in comparison:
 # - **Shifts, rotations, scaling, stroke width, blur**: the CNN is the most robust model on each.
 #   A 4-pixel shift, which the plain MLP could not survive, costs it under two points: convolution
 #   and pooling respond to local patterns wherever they appear.
-# - **Noise**: the CNN reads noisy digits slightly better than the augmented MLP (about half a
-#   point, some 50 of the 10,000 images), and far better than the first version of the CNN,
+# - **Noise**: the CNN reads noisy digits slightly better than the augmented MLP (a quarter of a
+#   point, some 25 of the 10,000 images), and far better than the first version of the CNN,
 #   trained on rotations, shifts and zooms only, which read fewer than half of them (see the
 #   table in section 2). As for the MLP in notebook 03, robustness came
 #   from what training sampled, and the amount was chosen on validation images.
@@ -239,9 +249,9 @@ if "external photos" in comparison:
 #   model sees the digit, see notebook 05), so a better model alone cannot fix them. On USPS,
 #   cleaner scanned digits from another source, the ranking follows clean accuracy.
 # - **Cost**: the CNN has a quarter of the MLP's weights but needs far more computation per image:
-#   each epoch takes about twice as long as the augmented MLP's on a CPU, and its inference is
-#   still under a second per 10,000 digits. Keeping the expensive full-resolution layers to one
-#   convolution is what brought its training within 10 minutes.
+#   the table above gives each model's training time and its time to read the 10,000 test digits
+#   (both measured on the machine that ran this notebook). Keeping the expensive full-resolution
+#   layers to one convolution is what keeps its training affordable on a CPU.
 #
 # This closes the series: data (01), a model (02), augmentation (03), evaluation (04), real photos
 # (05) and a better architecture (06). `python -m helpers predict` uses the model with the best
