@@ -54,7 +54,7 @@ class LiteModel:
     """A `.tflite` model run by LiteRT; call it on (N, 28, 28) float32 images."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        from ai_edge_litert.interpreter import Interpreter  # a few MB, loads in ~0.1 s
+        from ai_edge_litert.interpreter import Interpreter  # imports in about 0.1 s, unlike TensorFlow
 
         self.path = Path(path)
         self.name = self.path.stem

@@ -86,8 +86,11 @@ model.summary()
 # ## 2. Comparing a few designs
 #
 # Is two layers of 1024 a good choice? We train a few alternatives **briefly** (5 epochs each, same
-# data, same seed) and compare them on the **validation** set. Short runs do not give final
-# accuracies, but they rank designs fairly and cost about a minute each.
+# data, same seed) and compare them on the **validation** set. Short runs cost a minute or so each
+# and show which designs are clearly worse; they do not give final accuracies, and they favour
+# designs that fit fast, so a close call is settled by a full run (section 3). Training accuracy
+# here is measured *while training*, with dropout switching units off, which is why it can sit
+# below validation accuracy.
 
 # %%
 designs = {

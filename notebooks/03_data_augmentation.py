@@ -82,8 +82,9 @@ display(Markdown(f"```python\n{inspect.getsource(augment.RandomNoise.call)}```")
 # | — | `RandomNoise(0.2)` (ours) | pixel noise of standard deviation up to 0.2, clipped to [0, 1] |
 #
 # The last two were added after a first version of this notebook, trained with the classic
-# three only, measured two weaknesses (section 4 tells the story). How much of each was chosen
-# on perturbed **validation** images, never on the test suite below.
+# three only, showed two weaknesses on the perturbed **test** suite of section 4: that is where
+# the idea came from, and we say so plainly. How much of each to use was then chosen on
+# perturbed **validation** images only; the test suite below reports the result once.
 #
 # We deliberately leave out **flips**: a mirrored 2 or 7 is not a digit anyone writes, and a
 # flipped 6 can look like a 9 rotated. The layers need a channel axis, (N, 28, 28, **1**).
