@@ -41,7 +41,7 @@ from helpers import data, plots
 #
 # `data.load_mnist()` returns the same arrays as `keras.datasets.mnist.load_data()`. The first
 # call fetches the four original IDX files, checks each against its SHA-256 and caches them in
-# `data/mnist/`; later calls read the cache, which takes a fraction of a second.
+# `data/mnist/`; later calls read the cache.
 
 # %%
 (x_train, y_train), (x_test, y_test) = data.load_mnist()
@@ -74,7 +74,7 @@ counts["test %"] = (100 * counts["test"] / counts["test"].sum()).round(2)
 counts
 
 # %% [markdown]
-# The classes are close to balanced: every digit is between 9% and 11.3% of each set (1 is the
+# The classes are close to balanced: every digit is between 8.9% and 11.4% of each set (1 is the
 # most common, 5 the rarest). Plain accuracy is therefore a fair summary, and we need no class
 # weights. Notebook 04 still reports per-class metrics, because an average can hide a weak class.
 #
