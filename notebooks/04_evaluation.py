@@ -208,8 +208,8 @@ for name in NAMES:
 
 # %% [markdown]
 # What did the augmented model believe for its five most confident mistakes? Its answer is the
-# red bar (red: wrong), and the true digit's label is green; its own bar is outlined in green,
-# though here it is too short to see.
+# red bar (red: wrong), and the true digit's label is green; its own bar is drawn in green:
+# small, and in some panels too short to see.
 
 # %%
 idx = mistakes["mlp-aug"][:5]
