@@ -112,7 +112,7 @@ def _cli_model(name: str | None) -> inference.Model:
 
 def _describe(result: photo.ImageResult, annotated: str | None = None) -> str:
     """Text report of one image: the digits read, then one line per digit."""
-    lines = [f"{result.path}: {result.text or '-'}  ({result.message})"]
+    lines = [f"{result.path}: {' '.join(result.rows) or '-'}  ({result.message})"]  # rows side by side
     for d in result.digits:
         top3 = ", ".join(f"{k} {p:.1%}" for k, p in d.top3)
         flag = "  LOW CONFIDENCE" if d.low_confidence else ""
@@ -168,6 +168,11 @@ def _cmd_evaluate_external(args: argparse.Namespace) -> int:
     model = _cli_model(name)
     print(f"model: {name}\n")
     print(external_sets.summarize_external(external_sets.evaluate_external(model, folder)))
+    default = external_sets.summarize_external(external_sets.evaluate_external(model, folder, single=False))
+    print(f"\nread as `predict` reads any photo (not --single): {default.accuracy:.1%} "
+          f"({default.n - len(default.failures)}/{default.n}; correct = exactly one digit, the right one)")
+    for kind, r in default.per_kind.iterrows():
+        print(f"  {kind!s:<8} {r.accuracy:6.1%}  ({int(r.correct)}/{int(r.n)})")
     usps = folder / "usps" / "usps.mat"
     if usps.is_file():
         print(f"\nUSPS test set (2,007 digits, MNIST form): {external_sets.usps_accuracy(model, folder):.2%}")

@@ -68,24 +68,30 @@ def load_external_set(root: str | os.PathLike | None = None) -> pd.DataFrame:
 
 
 def evaluate_external(
-    model: Model, root: str | os.PathLike | None = None, threshold: float = DEFAULT_THRESHOLD
+    model: Model, root: str | os.PathLike | None = None, threshold: float = DEFAULT_THRESHOLD,
+    single: bool = True,
 ) -> pd.DataFrame:
     """Read every labelled image of the external set; one row per image.
 
-    Each image holds one digit, so it is read in single-digit mode: the largest
-    blob clear of the edges plus the pieces near it. Columns: path, label, kind,
-    predicted (-1 when nothing was found or the file was unreadable), probability,
-    correct, low_confidence, top3, note.
+    Each image holds one digit. With `single=True` it is read in single-digit mode
+    (the largest blob clear of the edges plus the pieces near it); with `single=False`
+    as `predict` reads any photo, and it counts as correct only when exactly one digit,
+    the right one, is read. Columns: path, label, kind, predicted (-1 when nothing was
+    found or the file was unreadable), probability, correct, low_confidence, top3, note
+    (what was read when it was not one digit).
     """
     import pandas as pd
 
     df = load_external_set(root)
-    results = read_batch(list(df["file"]), model, single=True, threshold=threshold)
+    results = read_batch(list(df["file"]), model, single=single, threshold=threshold)
     rows = []
     for (_, row), res in zip(df.iterrows(), results, strict=True):
         if isinstance(res, ImageReadError) or not res.digits:
             note = str(res) if isinstance(res, ImageReadError) else res.message
             pred, prob, top3, low = -1, 0.0, [], True
+        elif len(res.digits) > 1:
+            d = max(res.digits, key=lambda d: d.probability)
+            note, pred, prob, top3, low = f"read {res.text!r}", -1, d.probability, d.top3, True
         else:
             d = res.digits[0]
             note, pred, prob, top3, low = "", d.label, d.probability, d.top3, d.low_confidence
@@ -117,7 +123,8 @@ class ExternalSummary:
         lines += ["per kind:", *rows(self.per_kind), "", "per label:", *rows(self.per_label)]
         lines += ["", f"failures ({len(self.failures)}):"]
         for _, r in self.failures.iterrows():
-            got = "nothing found" if r.predicted < 0 else f"read {r.predicted} ({r.probability:.0%})"
+            got = (r.note if r.note.startswith("read ") else "nothing found") if r.predicted < 0 \
+                else f"read {r.predicted} ({r.probability:.0%})"
             lines.append(f"  {r.path}  label {r.label}, {got}  [{r.kind}]")
         return "\n".join(lines)
 

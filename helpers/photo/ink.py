@@ -99,6 +99,17 @@ def ink_map(work: np.ndarray, dark_ink: bool) -> np.ndarray:
     # Only a light blur: a wide one would smear shadow edges into bands of false ink.
     bg_small = cv2.GaussianBlur(bg_small, (0, 0), 1.5)
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return ink_ratio(ink_bright, bg)
+
+
+def ink_ratio(ink_bright: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """Per pixel, the share of the way from the paper `bg` to full ink (0..1, strongest channel).
+
+    `ink_bright` is the image with ink made bright (255 - image for dark ink), `bg` the
+    paper estimated the same way, either with one channel or with as many as the image.
+    """
+    h, w = ink_bright.shape[:2]
+    bg = bg.astype(np.float32)
     if bg.ndim == 2:
         bg = bg[..., None]
     x = ink_bright.astype(np.float32).reshape(h, w, -1)
@@ -107,13 +118,12 @@ def ink_map(work: np.ndarray, dark_ink: bool) -> np.ndarray:
     return np.clip(ratio.max(axis=2), 0.0, 1.0)
 
 
-def ink_mask(ink: np.ndarray) -> np.ndarray:
-    """Binary ink mask (uint8 0/255) by Otsu with a noise floor, grown by hysteresis.
+def ink_thresholds(ink: np.ndarray) -> tuple[float, float]:
+    """(high, low) thresholds of an ink map: Otsu's with a noise floor, and the hysteresis floor.
 
-    The threshold is Otsu's, but never below 6 noise-sigmas of the paper or 0.1
-    (10 % darker than the paper): on blank paper Otsu would split the noise.
-    Pixels above half the threshold are kept when they touch a pixel above it,
-    so faint pen strokes stay in one piece.
+    The high threshold is Otsu's, but never below 6 noise-sigmas of the paper or 0.1
+    (10 % darker than the paper): on blank paper Otsu would split the noise. The low
+    one is half of it (at least 3 sigmas), for the faint ends of strokes.
     """
     u8 = (ink * 255.0 + 0.5).astype(np.uint8)
     otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -122,10 +132,20 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     med = float(np.median(paper)) if paper.size else 0.0
     sigma = 1.4826 * float(np.median(np.abs(paper - med))) if paper.size else 0.0
     t = max(otsu / 255.0, med + 6 * sigma, 0.1)
+    return t, max(t / 2, med + 3 * sigma, 0.05)
+
+
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """Binary ink mask (uint8 0/255): above the high threshold, grown by hysteresis.
+
+    Pixels above the low threshold are kept when they touch a pixel above the high
+    one (`ink_thresholds`), so faint pen strokes stay in one piece.
+    """
+    t, t_low = ink_thresholds(ink)
     high = ink >= t
     if not high.any():
         return np.zeros(ink.shape, np.uint8)
-    low = (ink >= max(t / 2, med + 3 * sigma, 0.05)).astype(np.uint8)
+    low = (ink >= t_low).astype(np.uint8)
     n, labels = cv2.connectedComponents(low, connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[high])] = True

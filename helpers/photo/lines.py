@@ -1,9 +1,10 @@
 """Erase ruled lines and margin lines from an ink mask, also where they cross digits.
 
-Lined paper and page margins give long straight bands of ink that would join the
-digits they touch into one blob. `remove_long_lines` finds them (a probabilistic
-Hough transform, so tilted photos work), erases those that are lines rather than
-strokes, and closes the cuts where a stroke crossed a removed line.
+Lined and squared paper and page margins give long straight bands of ink that would
+join the digits they touch into one blob. `remove_long_lines` finds them (long runs of
+ink fitted with straight lines, so tilted photos work), erases those that run on
+beyond the digits they touch (a digit's own bar does not), and closes the cuts where
+a stroke crossed a removed line.
 """
 
 from __future__ import annotations
@@ -17,47 +18,54 @@ import numpy as np
 def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, float]]:
     """Thin straight lines in the mask, nearly horizontal (or vertical): (band mask, thickness).
 
-    Found with a probabilistic Hough transform, so lines in tilted photos count.
+    Horizontal runs of ink are kept first (an opening with a short horizontal kernel), so
+    crossing vertical lines and digits' curves drop out; the runs are joined over small
+    gaps, and every run longer than a quarter of the picture is fitted with a straight
+    line, tilted as the photo is (up to ~20°).
     """
     H, W = mask.shape
     if vertical:
         return [(band.T.copy(), t) for band, t in _line_bands(np.ascontiguousarray(mask.T), False)]
     min_len = max(25, W // 4)
-    segs = cv2.HoughLinesP(mask, 1, np.pi / 180, threshold=min_len // 2,
-                           minLineLength=min_len, maxLineGap=max(3, W // 100))
-    if segs is None:
-        return []
     max_thick = max(3.0, 0.02 * max(H, W))
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(9, W // 120)), np.uint8))
+    runs = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, np.ones((1, max(3, W // 100)), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     bands: list[tuple[np.ndarray, float]] = []
-    tried: list[tuple[float, float]] = []
-    for x1, y1, x2, y2 in segs.reshape(-1, 4).astype(int):
-        if x2 < x1:
-            x1, y1, x2, y2 = x2, y2, x1, y1
-        if abs(y2 - y1) > 0.35 * (x2 - x1):  # steeper than ~20°
+    for j in range(1, n):
+        x, y, w, h = (int(v) for v in stats[j, :4])
+        if w < min_len or h > 0.35 * w + max_thick:
             continue
-        slope = (y2 - y1) / max(x2 - x1, 1)
-        icpt = y1 - slope * x1
-        if any(abs(t - slope) < 0.02 and abs(c - icpt) < max_thick for t, c in tried):
-            continue  # the same line found twice
-        tried.append((slope, icpt))
-        # Thickness: the median run of ink across the line at points along the segment.
-        runs = []
-        for x in np.linspace(x1, x2, 25).round().astype(int):
-            yc = int(round(icpt + slope * x))
-            col = mask[max(0, yc - int(max_thick) - 2) : yc + int(max_thick) + 3, x] > 0
-            runs.append(int(col.sum()))
-        thick = float(np.median(runs))
+        # Fit the line through the columns where the run is thin: where digits touch the
+        # line their strokes would pull the fit off it.
+        own = labels[y : y + h, x : x + w] == j
+        count = own.sum(axis=0)
+        thin = (count > 0) & (count <= max_thick)
+        if thin.sum() < 0.5 * min_len:
+            continue
+        cols = np.nonzero(thin)[0]
+        rows = (own[:, cols] * np.arange(h)[:, None]).sum(axis=0) / count[cols]
+        slope, icpt = (float(v) for v in np.polyfit(cols + x, rows + y, 1))
+        # Thickness: the run of ink across the line at points along it. Where digits cross
+        # the line the run is a stroke's length, so take the thin end of the runs.
+        samples = []
+        for px in np.linspace(x, x + w - 1, 25).round().astype(int):
+            yc = int(round(icpt + slope * px))
+            col = mask[max(0, yc - int(max_thick) - 2) : yc + int(max_thick) + 3, px] > 0
+            samples.append(int(col.sum()))
+        nonzero = [r for r in samples if r]
+        thick = float(np.percentile(nonzero, 25)) if nonzero else 0.0
         if thick == 0 or thick > max_thick:
             continue  # a bold stroke's body, not a printed line
         band = np.zeros((H, W), np.uint8)
-        half = int(math.ceil(thick)) + 1  # the Hough line may run along one side of a thick line
+        half = int(math.ceil(thick)) + 1  # the fitted line may run along one side of a thick line
         cv2.line(band, (0, int(round(icpt))), (W - 1, int(round(icpt + slope * (W - 1)))), 255,
                  2 * half + 1)
         bands.append((band, thick))
     return bands
 
 
-def remove_long_lines(mask: np.ndarray) -> np.ndarray:
+def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.ndarray:
     """Erase ruled lines and margin lines, also where they run through digits.
 
     A horizontal line is a ruled line when the strokes it touches cover less of
@@ -68,7 +76,11 @@ def remove_long_lines(mask: np.ndarray) -> np.ndarray:
     9 stays. Where a stroke crossed a removed line, the gap is closed again.
     """
     H, W = mask.shape
-    horizontal, vertical = _line_bands(mask, False), _line_bands(mask, True)
+    # Printed lines are fainter than ink and come out broken in the mask: look for them in
+    # `faint`, the pixels above the low threshold, where they are whole.
+    support = mask if faint is None else faint
+    horizontal = [(_clip_band(b, support, 0), t) for b, t in _line_bands(support, False)]
+    vertical = [(_clip_band(b, support, 1), t) for b, t in _line_bands(support, True)]
     if not horizontal and not vertical:
         return mask
     min_area = max(6, 2e-5 * H * W)
@@ -78,32 +90,33 @@ def remove_long_lines(mask: np.ndarray) -> np.ndarray:
     rest = mask & ~cv2.dilate(every, np.ones((3, 3), np.uint8))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     big = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= min_area]
-    tallest = int(big[:, cv2.CC_STAT_HEIGHT].max()) if len(big) else 0
+    # A digit's height: the tall end of the substantial blobs left (slivers of lines beside
+    # their bands are many and thin, a stray long one must not set the scale).
+    if len(big):
+        big = big[big[:, cv2.CC_STAT_AREA] >= 0.05 * big[:, cv2.CC_STAT_AREA].max()]
+    tallest = int(np.percentile(big[:, cv2.CC_STAT_HEIGHT], 75)) if len(big) else 0
     out = mask.copy()
     removed_h, removed_v = np.zeros_like(mask), np.zeros_like(mask)
     for band, thick in horizontal:
-        line = mask & band
-        lx = np.nonzero(line.any(axis=0))[0]
-        if len(lx) == 0:
-            continue
-        near = cv2.dilate(band, np.ones((7, 7), np.uint8))
-        touching = set(np.unique(labels[(near > 0) & (rest > 0)])) - {0}
-        covered = np.zeros(W, bool)
-        for j in touching:
-            # Slivers of the line itself left beside the band are not strokes.
-            if stats[j, cv2.CC_STAT_AREA] >= min_area and stats[j, cv2.CC_STAT_HEIGHT] > 2 * thick:
-                px, pw = stats[j, cv2.CC_STAT_LEFT], stats[j, cv2.CC_STAT_WIDTH]
-                covered[px : px + pw] = True
-        length = lx[-1] - lx[0] + 1
-        along = int(covered[lx[0] : lx[-1] + 1].sum())
-        if length - along >= max(along, W // 4):
-            out[line > 0] = 0
+        line = support & band
+        lx = _longest_run(line, axis=0)
+        # Longer than one and a half digits: a stroke on its own (a bar, a dash) never is.
+        if (len(lx) and lx[-1] - lx[0] + 1 >= 1.5 * tallest
+                and _extends_beyond(line, band, labels, stats, rest, min_area, thick, tallest, axis=0)):
+            out[(mask & band) > 0] = 0
             removed_h |= band
-    for band, _ in vertical:
-        line = mask & band
-        ly = np.nonzero(line.any(axis=1))[0]
-        if len(ly) and tallest and ly[-1] - ly[0] + 1 >= max(0.5 * H, 2.5 * tallest):
-            out[line > 0] = 0
+    for band, thick in vertical:
+        line = support & band
+        ly = _longest_run(line, axis=1)
+        length = ly[-1] - ly[0] + 1 if len(ly) else 0
+        margin = tallest and length >= max(0.5 * H, 2.5 * tallest)
+        # Squared paper: a line over two digits long that runs on past the digits it crosses.
+        # (Lines touching no digit are left to the segmentation, which drops long thin blobs:
+        # the lone stem of a 1 in a tight crop must stay.)
+        squared = tallest and length >= max(2 * tallest, 0.4 * H) and _extends_beyond(
+            line, band, labels, stats, rest, min_area, thick, tallest, axis=1, alone=False)
+        if margin or squared:
+            out[(mask & band) > 0] = 0
             removed_v |= band
     # Close the cuts where strokes crossed a removed line: ink on both sides of it.
     for removed, bands, across in ((removed_h, horizontal, 90), (removed_v, vertical, 0)):
@@ -113,6 +126,71 @@ def remove_long_lines(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _longest_run(line: np.ndarray, axis: int) -> np.ndarray:
+    """Positions along a band covered by its longest stretch of ink (gaps of 2 % of the picture bridged).
+
+    A band is drawn right across the picture, so it may also pass over strokes that are not
+    on the line: the 1s of two rows, one above the other. Only the longest stretch counts.
+    """
+    covered = line.any(axis=axis)
+    gap = max(3, covered.size // 50)
+    idx = np.nonzero(covered)[0]
+    if len(idx) == 0:
+        return idx
+    breaks = np.nonzero(np.diff(idx) > gap)[0]
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(idx) - 1]])
+    k = int(np.argmax(idx[ends] - idx[starts]))
+    return idx[starts[k] : ends[k] + 1]
+
+
+def _clip_band(band: np.ndarray, support: np.ndarray, axis: int) -> np.ndarray:
+    """The band cut to its longest stretch of ink (see `_longest_run`), a little beyond each end."""
+    run = _longest_run(support & band, axis)
+    out = np.zeros_like(band)
+    if len(run):
+        lo, hi = max(0, run[0] - 3), run[-1] + 4
+        if axis == 0:
+            out[:, lo:hi] = band[:, lo:hi]
+        else:
+            out[lo:hi] = band[lo:hi]
+    return out
+
+
+def _extends_beyond(line: np.ndarray, band: np.ndarray, labels: np.ndarray, stats: np.ndarray,
+                    rest: np.ndarray, min_area: float, thick: float, tallest: int, axis: int,
+                    alone: bool = True) -> bool:
+    """Whether a straight band of ink runs on beyond the strokes it touches: a ruled line.
+
+    `axis` 0 for a horizontal band, 1 for a vertical one. The bar of a 4, 5 or 7 lies over the
+    rest of its digit, so it reaches at most a little past it; a ruled line crosses the page,
+    past the digits it touches by more than half a digit's height (`tallest`) or a tenth of
+    the picture, whichever is more. With `alone=False` a band touching no stroke is no line.
+    """
+    extent = _longest_run(line, axis)
+    if len(extent) == 0:
+        return False
+    near = cv2.dilate(band, np.ones((7, 7), np.uint8))
+    touching = set(np.unique(labels[(near > 0) & (rest > 0)])) - {0}
+    lo, hi = extent[-1] + 1, extent[0]
+    across = cv2.CC_STAT_HEIGHT if axis == 0 else cv2.CC_STAT_WIDTH
+    start = cv2.CC_STAT_LEFT if axis == 0 else cv2.CC_STAT_TOP
+    size = cv2.CC_STAT_WIDTH if axis == 0 else cv2.CC_STAT_HEIGHT
+    strokes = 0
+    for j in touching:
+        # Slivers of the line itself left beside the band are not strokes.
+        if stats[j, cv2.CC_STAT_AREA] >= min_area and stats[j, across] > 2 * thick:
+            lo, hi = min(lo, stats[j, start]), max(hi, stats[j, start] + stats[j, size])
+            strokes += 1
+    if not strokes and not alone:
+        return False
+    if strokes >= 3 and hi - lo >= 2 * tallest:
+        return True  # it runs through several digits: a bar belongs to one digit only
+    first, last = extent[0], extent[-1] + 1
+    beyond = (last - first) if hi <= lo else max(0, lo - first) + max(0, last - hi)
+    return beyond >= max(0.5 * tallest, 0.1 * line.shape[1 - axis])
+
+
 def _heal(out: np.ndarray, cut: np.ndarray, reach: int, across: float) -> None:
     """Restore the `cut` pixels that bridge strokes on both sides of a cut, in place.
 
@@ -120,6 +198,8 @@ def _heal(out: np.ndarray, cut: np.ndarray, reach: int, across: float) -> None:
     tilted up to 45° either side of `across` (degrees) catch slanted strokes too.
     """
     ys, xs = np.nonzero(cut)
+    if len(ys) == 0:
+        return  # the removed lines crossed no ink of the mask itself
     y0, y1 = max(0, ys.min() - reach), min(out.shape[0], ys.max() + reach + 1)
     x0, x1 = max(0, xs.min() - reach), min(out.shape[1], xs.max() + reach + 1)
     sub = out[y0:y1, x0:x1]

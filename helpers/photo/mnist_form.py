@@ -88,6 +88,10 @@ def to_mnist(ink: np.ndarray, match_strokes: bool = True) -> tuple[np.ndarray, n
         f = 64 / L
         crop = cv2.resize(crop, (max(1, round(crop.shape[1] * f)), max(1, round(crop.shape[0] * f))),
                           interpolation=cv2.INTER_LINEAR)
+    elif L > 256:  # the digit ends up 20 px tall: more detail than this only costs time
+        f = 256 / L
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * f)), max(1, round(crop.shape[0] * f))),
+                          interpolation=cv2.INTER_AREA)
     if match_strokes:
         crop = match_stroke(crop)
     h, w = crop.shape

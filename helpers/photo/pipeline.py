@@ -20,13 +20,16 @@ import numpy as np
 
 from helpers.inference import Model, predict_proba
 from helpers.photo.image import ImageReadError, load_image, to_bgr
-from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_map, ink_mask, working_image
+from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_mask, ink_ratio, ink_thresholds, working_image
 from helpers.photo.lines import remove_long_lines
 from helpers.photo.mnist_form import digit_ink, to_mnist
-from helpers.photo.segment import Box, Component, group_components
+from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
+from helpers.photo.segment import Box, Component, group_components, text_rows
 
 #: A digit whose top probability is below this is flagged `low_confidence`.
 DEFAULT_THRESHOLD = 0.6
+#: A blob whose pixels are on average less than this much darker than the paper is not ink.
+MIN_INK = 0.2
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Digit:
     bbox: Box  # x, y, w, h in the original image's pixels (after EXIF rotation)
     input: np.ndarray = field(repr=False)  # the 28×28 float32 image the model saw
     low_confidence: bool = False
+    row: int = 0  # which row of text, counted from the top
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (without the 28×28 input)."""
@@ -48,6 +52,7 @@ class Digit:
             "top3": [[d, round(p, 4)] for d, p in self.top3],
             "bbox": list(self.bbox),
             "low_confidence": self.low_confidence,
+            "row": self.row,
         }
 
 
@@ -64,6 +69,7 @@ class Stages:
     mask: np.ndarray  # working-size uint8 0/255: pixels taken as ink
     components: list[Component]  # every blob of the mask, with the reason if dropped
     boxes: list[Box]  # one per digit, reading order, working pixels
+    rows: list[int]  # per digit: its row of text, 0 = top
     crops: list[np.ndarray]  # per digit: ink crop after stroke-width matching (float 0..1)
     inputs: np.ndarray  # (N, 28, 28) float32: what the model sees
 
@@ -87,14 +93,24 @@ class ImageResult:
     stages: Stages | None = field(default=None, repr=False)
 
     @property
+    def rows(self) -> list[str]:
+        """Each row of digits as a string, top to bottom ([] when none)."""
+        out: dict[int, str] = {}
+        for d in self.digits:
+            out[d.row] = out.get(d.row, "") + str(d.label)
+        return [out[r] for r in sorted(out)]
+
+    @property
     def text(self) -> str:
-        """The digits read, in reading order, as a string ("" when none)."""
-        return "".join(str(d.label) for d in self.digits)
+        """Everything read: the rows joined by newlines ("" when nothing was read)."""
+        return "\n".join(self.rows)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "image": self.path,
             "digits": [d.to_dict() for d in self.digits],
+            "rows": self.rows,
+            "text": self.text,
             "message": self.message,
         }
 
@@ -115,13 +131,29 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     empty = np.zeros(gray.shape, np.uint8)
     if min(img.shape[:2]) < 4 or int(gray.max()) - int(gray.min()) < 8:
         # A dot, or one flat colour (all white, all black): nothing to find.
-        return Stages(img, full, scale, gray, True, empty.astype(np.float32), empty, [], [], [],
+        return Stages(img, full, scale, gray, True, empty.astype(np.float32), empty, [], [], [], [],
                       np.zeros((0, 28, 28), np.float32))
-    dark = detect_dark_ink(gray)
-    ink = ink_map(work, dark)
-    mask = remove_long_lines(ink_mask(ink))
+    page = find_page(work)
+    if is_drawing(gray):
+        page[:] = 1  # a canvas: no desk, and its ground may be black
+    # The ink's polarity is judged on the page: a dark desk around it must not outvote it.
+    dark = detect_dark_ink(on_page(gray, page))
+    if not dark:
+        page[:] = 1  # light ink on a dark ground (chalk, a drawing on black): no paper to find
+    ink_bright = 255 - work if dark else work
+    stroke = pen_width(work, dark, page)
+    bg = paper_background(work, dark, stroke)
+    ink = ink_ratio(ink_bright, bg) * page
+    faint = (ink >= ink_thresholds(ink)[1]).astype(np.uint8) * 255
+    mask = remove_long_lines(ink_mask(ink), faint)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps = [Component(tuple(int(v) for v in stats[i, :4]), int(stats[i, 4])) for i in range(1, n)]
+    # Pen and pencil are well darker than the paper; grain, a fold or the desk's texture is not.
+    strength = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
+    for c, mean_ink in zip(comps, strength[1:], strict=True):
+        if mean_ink < MIN_INK:
+            c.dropped = "faint"
+    _drop_border_blobs(comps, labels, mask, page)
     boxes, members = group_components(comps, labels, single=single)
     crops, inputs = [], []
     for box, m in zip(boxes, members, strict=True):
@@ -129,7 +161,36 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
         crops.append(crop)
         inputs.append(x28)
     arr = np.stack(inputs) if inputs else np.zeros((0, 28, 28), np.float32)
-    return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, crops, arr)
+    rows = [0] * len(boxes)
+    for r, row in enumerate(text_rows(boxes)):
+        for i in row:
+            rows[i] = r
+    return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, rows, crops, arr)
+
+
+def _drop_border_blobs(
+    comps: list[Component], labels: np.ndarray, mask: np.ndarray, page: np.ndarray
+) -> None:
+    """Mark blobs touching the page's edge, or the picture's border, as "edge".
+
+    Nobody writes across the edge of the page: what touches it is the page's rim, the desk
+    or a shadow. A tight crop of one digit may touch the picture's border, so blobs touching
+    only that are dropped only when others are left.
+    """
+    live = [i for i, c in enumerate(comps) if not c.dropped]
+    if not page.all():
+        rim = cv2.dilate(1 - page, np.ones((3, 3), np.uint8))
+        for i in set(np.unique(labels[(rim > 0) & (mask > 0)]).tolist()) - {0}:
+            comps[i - 1].dropped = comps[i - 1].dropped or "edge"
+        live = [i for i in live if not comps[i].dropped]
+    border = np.zeros(mask.shape, np.uint8)
+    border[[0, -1], :] = 1
+    border[:, [0, -1]] = 1
+    touching = set(np.unique(labels[(border > 0) & (mask > 0)]).tolist()) - {0}
+    if any(i + 1 not in touching for i in live):
+        for i in live:
+            if i + 1 in touching:
+                comps[i].dropped = "edge"
 
 
 def read_digits(
@@ -162,7 +223,7 @@ def make_result(
         why = f" ({dropped} specks or lines ignored)" if dropped else ""
         return ImageResult(path, [], f"no digits found: the image looks blank{why}", stages)
     digits = []
-    for box, x28, p in zip(stages.boxes, stages.inputs, probs, strict=True):
+    for box, row, x28, p in zip(stages.boxes, stages.rows, stages.inputs, probs, strict=True):
         top = np.argsort(p)[::-1][:3]
         digits.append(Digit(
             label=int(top[0]),
@@ -171,6 +232,7 @@ def make_result(
             bbox=stages.bbox_original(box),
             input=x28,
             low_confidence=bool(p[top[0]] < threshold),
+            row=row,
         ))
     unsure = sum(d.low_confidence for d in digits)
     msg = f"{len(digits)} digit{'s' if len(digits) != 1 else ''} read"

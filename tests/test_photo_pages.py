@@ -1,0 +1,127 @@
+"""Pages, shadows, lines and rows: the photo pipeline on whole pages, and the synthetic development set."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from support import draw
+
+from helpers import photo
+from helpers.data import REPO_ROOT
+from helpers.photo import lines, page, synthetic
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+import photo_dev  # noqa: E402
+
+
+def label_model(labels: list[int]):
+    """A stand-in model that answers `labels` in turn, sure of each."""
+
+    def model(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10), np.float32)
+        out[np.arange(len(x)), [labels[i % len(labels)] for i in range(len(x))]] = 1.0
+        return out
+
+    return model
+
+
+def page_on_desk(text: str = "", size=(800, 650), desk=(40, 60, 90)) -> tuple[np.ndarray, np.ndarray]:
+    """A white page with `text` on it, lying on a brown desk; returns the photo and the page's mask."""
+    grain = np.random.default_rng(0).normal(0, 6, (size[1], size[0], 1))  # a photo's desk is never flat
+    img = np.clip(np.full((size[1], size[0], 3), desk, np.float64) + grain, 0, 255).astype(np.uint8)
+    page_img = draw(text, (600, 500), scale=4, thickness=9) if text else np.full((500, 600, 3), 235, np.uint8)
+    img[75:575, 100:700] = page_img
+    truth = np.zeros(img.shape[:2], np.uint8)
+    truth[75:575, 100:700] = 1
+    return img, truth
+
+
+def test_page_is_found_and_the_desk_is_not_ink():
+    img, truth = page_on_desk("35")
+    found = page.find_page(img)
+    assert found.shape == truth.shape
+    assert (found & ~truth.astype(bool)).sum() == 0, "no desk is taken for page"
+    assert found[125:525, 150:650].all(), "the page's inside is page"
+    st = photo.find_digits(img)
+    assert len(st.boxes) == 2
+    assert all(x >= 100 and x + w <= 700 and y >= 75 and y + h <= 575 for x, y, w, h in st.boxes)
+
+
+def test_blank_page_on_a_desk_reads_nothing():
+    img, _ = page_on_desk("")
+    assert photo.find_digits(img).boxes == []
+
+
+@pytest.mark.parametrize("where", ["bottom", "diagonal"])
+def test_hard_shadow_across_the_page_is_no_digit_and_hides_none(where):
+    img = draw("47", (700, 500), scale=5, thickness=10).astype(np.float32)
+    shade = np.ones(img.shape[:2], np.float32)
+    if where == "bottom":
+        shade[380:] = 0.45  # a hand's shadow across the bottom, a hard edge
+    else:
+        cv2.fillPoly(shade, [np.array([[0, 250], [700, 120], [700, 500], [0, 500]], np.int32)], 0.5)
+    img = np.clip(img * cv2.GaussianBlur(shade, (0, 0), 2)[..., None], 0, 255).astype(np.uint8)
+    st = photo.find_digits(img)
+    assert len(st.boxes) == 2, st.boxes
+    blank = np.clip(np.full_like(img, 235).astype(np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+    assert photo.find_digits(blank).boxes == []
+
+
+def test_ruled_line_is_removed_but_the_bar_of_a_seven_is_kept():
+    seven = draw("7", (300, 300), scale=7, thickness=12)
+    gray = cv2.cvtColor(seven, cv2.COLOR_BGR2GRAY)
+    mask = ((gray < 128) * 255).astype(np.uint8)
+    ys, xs = np.nonzero(mask)
+    top = mask[ys.min() : ys.min() + 10, xs.min() : xs.max() + 1]
+    kept = lines.remove_long_lines(mask)
+    assert (kept[ys.min() : ys.min() + 10, xs.min() : xs.max() + 1] > 0).sum() >= 0.9 * (top > 0).sum()
+    ruled = np.pad(mask, ((0, 0), (150, 150)))
+    ruled[200:203, :] = 255  # a ruled line across the page, through the stem, well past the digit
+    out = lines.remove_long_lines(ruled)
+    assert (out[200:203, :150] > 0).sum() == 0 and (out[200:203, 450:] > 0).sum() == 0
+    assert (out[ys.min() : ys.min() + 10, 150:450] > 0).sum() >= 0.9 * (top > 0).sum(), "the bar stays"
+
+
+def test_rows_and_text_in_the_result_and_its_json():
+    top = np.hstack([draw("1"), draw("2"), draw("3")])
+    bottom = np.hstack([draw("4"), draw("5"), np.full_like(draw("5"), 235)])
+    img = np.vstack([top, bottom])
+    res = photo.read_digits(img, label_model([1, 2, 3, 4, 5]))
+    assert res.rows == ["123", "45"]
+    assert res.text == "123\n45"
+    assert [d.row for d in res.digits] == [0, 0, 0, 1, 1]
+    record = json.loads(json.dumps(res.to_dict()))
+    assert record["rows"] == ["123", "45"] and record["text"] == "123\n45"
+    assert {"label", "probability", "bbox", "top3", "low_confidence"} <= set(record["digits"][0])
+
+
+def test_typical_stroke_ignores_a_filled_shadow():
+    mask = np.zeros((400, 600), np.uint8)
+    for x in range(50, 550, 100):
+        cv2.line(mask, (x, 50), (x + 30, 150), 255, 6)
+    cv2.rectangle(mask, (0, 250), (600, 400), 255, -1)  # a shadow band, far wider than the pen
+    assert 4 <= page.typical_stroke(mask) <= 9
+
+
+def test_synthetic_set_is_repeatable_and_never_uses_the_test_split():
+    a = synthetic.dev_set(7, numbers=2, blanks=1, singles=2)
+    b = synthetic.dev_set(7, numbers=2, blanks=1, singles=2)
+    assert [p.rows for p in a] == [p.rows for p in b]
+    assert all(np.array_equal(p.image, q.image) for p, q in zip(a, b, strict=True))
+    numbers, blank, singles = a[:2], a[2], a[3:]
+    assert all(p.rows and all(2 <= len(r) <= 12 and r.isdigit() for r in p.rows) for p in numbers)
+    assert blank.rows == []
+    assert all(len(p.rows) == 1 and len(p.rows[0]) == 1 for p in singles)
+    assert all(p.image.dtype == np.uint8 and p.image.ndim == 3 for p in a)
+    with pytest.raises(ValueError, match="never the test set"):
+        synthetic.dev_set(7, numbers=1, blanks=0, singles=0, split="test")
+
+
+def test_rows_matched_counts_rows_read_exactly():
+    assert photo_dev.rows_matched(["12", "34"], ["12", "35"]) == 1
+    assert photo_dev.rows_matched(["7", "12", "34"], ["12", "34"]) == 2  # an extra row read
+    assert photo_dev.rows_matched([], ["12"]) == 0
