@@ -306,8 +306,10 @@ show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_re
      ["photo", "page found (white)", "ink map: shadow gone", "read"], size=3.0)
 
 # %% [markdown]
-# Why each dropped blob was dropped (`Component.dropped`), counted for this photo, and the
-# JSON `predict --json` prints: each digit with its `row`, and the rows as `rows` and `text`.
+# Compare the two lines printed above: the photo is not read perfectly, the second row comes
+# out with a digit missing. Why each dropped blob was dropped (`Component.dropped`), counted for
+# this photo, and the JSON `predict --json` prints: each digit with its `row`, and the rows as
+# `rows` and `text`.
 
 # %%
 print(pd.Series([c.dropped or "kept" for c in pst.components]).value_counts().to_dict())
