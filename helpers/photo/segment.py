@@ -267,11 +267,18 @@ def _drop_small_groups(
 ) -> tuple[list[Box], list[list[int]]]:
     """Drop groups much smaller than the tallest digit in both directions: specks or stray marks."""
     tallest = max(b[3] for b in boxes)
+    return _drop_groups(comps, boxes, members, "speck",
+                        lambda b, m: max(b[2], b[3]) < 0.3 * tallest or max(b[2], b[3]) < 8)
+
+
+def _drop_groups(comps: list[Component], boxes: list[Box], members: list[list[int]], reason: str,
+                 drop: Callable[[Box, list[int]], bool]) -> tuple[list[Box], list[list[int]]]:
+    """Mark the components of every group `drop` says is no digit with `reason`; the other groups."""
     keep = []
     for k, (b, m) in enumerate(zip(boxes, members, strict=True)):
-        if max(b[2], b[3]) < 0.3 * tallest or max(b[2], b[3]) < 8:
+        if drop(b, m):
             for i in m:
-                comps[i].dropped = "speck"
+                comps[i].dropped = reason
         else:
             keep.append(k)
     return [boxes[k] for k in keep], [members[k] for k in keep]
@@ -285,15 +292,12 @@ def _drop_blobs(
     A pen stroke is narrow against the digit it draws (MNIST: 2.3 px in 20 px, even a
     marker's 1 stays under a third); a filled disc is half as wide as it is across.
     """
-    keep = []
-    for k, ((x, y, w, h), m) in enumerate(zip(boxes, members, strict=True)):
+    def filled(b: Box, m: list[int]) -> bool:
+        x, y, w, h = b
         own = np.isin(labels[y : y + h, x : x + w], [i + 1 for i in m])
-        if stroke_width(own) > BLOB_STROKE * max(w, h):
-            for i in m:
-                comps[i].dropped = "blob"
-        else:
-            keep.append(k)
-    return [boxes[k] for k in keep], [members[k] for k in keep]
+        return stroke_width(own) > BLOB_STROKE * max(w, h)
+
+    return _drop_groups(comps, boxes, members, "blob", filled)
 
 
 def _split_wide(
