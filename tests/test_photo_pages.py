@@ -13,6 +13,7 @@ from support import draw
 from helpers import photo
 from helpers.data import REPO_ROOT
 from helpers.photo import lines, page, synthetic
+from helpers.photo.ink import ink_mask
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 import photo_dev  # noqa: E402
@@ -125,3 +126,34 @@ def test_rows_matched_counts_rows_read_exactly():
     assert photo_dev.rows_matched(["12", "34"], ["12", "35"]) == 1
     assert photo_dev.rows_matched(["7", "12", "34"], ["12", "34"]) == 2  # an extra row read
     assert photo_dev.rows_matched([], ["12"]) == 0
+
+
+def squared(img: np.ndarray, step: int = 40, level: int = 175) -> np.ndarray:
+    """`img` on squared paper: grey grid lines, lighter than the pen, `step` pixels apart."""
+    out = img.copy()
+    grid = np.zeros(img.shape[:2], bool)
+    grid[::step, :] = grid[1::step, :] = True
+    grid[:, ::step] = grid[:, 1::step] = True
+    out[grid] = np.minimum(out[grid], level)
+    return out
+
+
+def test_squared_paper_grid_is_neither_ink_nor_joined_to_the_digits():
+    img = squared(draw("35", (640, 480), scale=5, thickness=10))
+    st = photo.find_digits(img)
+    assert len(st.boxes) == 2, st.boxes
+    assert all(w < 200 and h < 200 for _, _, w, h in st.boxes), "the grid is not part of a digit"
+    assert photo.find_digits(squared(np.full_like(img, 235))).boxes == []
+
+
+def test_ink_mask_grows_strokes_but_not_into_a_faint_grid():
+    ink = np.zeros((300, 400), np.float32)
+    ink[::30, :] = ink[:, ::30] = 0.2  # a printed grid, well fainter than the pen
+    cv2.line(ink, (100, 100), (100, 200), 0.9, 7)
+    cv2.line(ink, (100, 100), (100, 200), 0.35, 11)  # the stroke's faint edges
+    cv2.line(ink, (100, 100), (100, 200), 0.9, 7)
+    mask = ink_mask(ink) > 0
+    assert mask[150, 95:106].all(), "the faint edges of the stroke are grown"
+    assert not mask[60, :].any() and not mask[:, 300].any(), "the grid is not"
+    plain = np.where(ink == 0.2, 0.0, ink).astype(np.float32)
+    assert (ink_mask(plain) > 0)[150, 95:106].all()

@@ -16,6 +16,8 @@ import numpy as np
 MAX_SIDE = 1600
 #: Tiny images (e.g. 28×28 drawings) are enlarged to this so every step works at one scale.
 MIN_SIDE = 256
+#: Faint pixels outnumbering clear ink by this much are not stroke ends (see `ink_mask`).
+FAINT_CROWD = 1.5
 
 
 def _shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -139,18 +141,28 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     """Binary ink mask (uint8 0/255): above the high threshold, grown by hysteresis.
 
     Pixels above the low threshold are kept when they touch a pixel above the high
-    one (`ink_thresholds`), so faint pen strokes stay in one piece.
+    one (`ink_thresholds`), so faint pen strokes stay in one piece, unless the faint
+    band is crowded with something else (`FAINT_CROWD`).
     """
     t, t_low = ink_thresholds(ink)
     high = ink >= t
     if not high.any():
         return np.zeros(ink.shape, np.uint8)
-    low = (ink >= t_low).astype(np.uint8)
-    n, labels = cv2.connectedComponents(low, connectivity=8)
+    n, labels = cv2.connectedComponents((ink >= t_low).astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[high])] = True
     keep[0] = False
-    return (keep[labels] * 255).astype(np.uint8)
+    grown = keep[labels]
+    # Hysteresis is for the faint ends and edges of strokes, a fraction of the ink. When the
+    # ink stands well clear of the faint band (its median over 3 low thresholds) and the
+    # band still holds more pixels than the ink, the band is something else (a printed grid
+    # or ruled lines joining every digit): no hysteresis then. On a blank page the "ink" is
+    # the top of the paper's own noise, not clear of the band, and hysteresis keeps its
+    # blobs faint on average, so they are dropped as faint later.
+    n_high = np.count_nonzero(high)
+    if np.median(ink[high]) >= 3 * t_low and np.count_nonzero(ink >= t_low) > FAINT_CROWD * n_high:
+        grown = high
+    return (grown * 255).astype(np.uint8)
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -14,6 +14,24 @@ import math
 import cv2
 import numpy as np
 
+from helpers.photo.ink import ink_mask, ink_thresholds
+
+
+def line_free_mask(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """The ink mask of an ink map with ruled, squared and margin lines erased, and the lines' ink.
+
+    Printed lines are fainter than ink and come out broken in the mask, so they are looked
+    for among the pixels above the low threshold, where they are whole (`remove_long_lines`).
+    The second value is the lower quartile of the ink on the erased lines (0 when none): how
+    dark the printed lines are, so that what is no darker than them can be told from strokes.
+    """
+    faint = (ink >= ink_thresholds(ink)[1]).astype(np.uint8) * 255
+    out, bands = _erase_lines(ink_mask(ink), faint)
+    # The lines' own pixels: on their bands, above the low threshold, not a stroke kept; the
+    # lower quartile, as a coloured margin line is darker than the ruled lines.
+    on_lines = ink[(bands > 0) & (faint > 0) & (out == 0)]
+    return out, float(np.percentile(on_lines, 25)) if on_lines.size else 0.0
+
 
 def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, float]]:
     """Thin straight lines in the mask, nearly horizontal (or vertical): (band mask, thickness).
@@ -73,8 +91,14 @@ def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.n
     digits it crosses, whereas the bar of a 5 or a 7 lies mostly above the rest of
     its digit. A vertical line is a margin (or page edge) when it is longer than
     half the picture and 2.5 times the tallest other blob, so the stem of a 1 or a
-    9 stays. Where a stroke crossed a removed line, the gap is closed again.
+    9 stays, or, with no other blob, when it runs from edge to edge. Where a stroke
+    crossed a removed line, the gap is closed again.
     """
+    return _erase_lines(mask, faint)[0]
+
+
+def _erase_lines(mask: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """`remove_long_lines`, also returning the bands of the lines erased (uint8 0/255)."""
     H, W = mask.shape
     # Printed lines are fainter than ink and come out broken in the mask: look for them in
     # `faint`, the pixels above the low threshold, where they are whole.
@@ -82,7 +106,7 @@ def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.n
     horizontal = [(_clip_band(b, support, 0), t) for b, t in _line_bands(support, False)]
     vertical = [(_clip_band(b, support, 1), t) for b, t in _line_bands(support, True)]
     if not horizontal and not vertical:
-        return mask
+        return mask, np.zeros_like(mask)
     min_area = max(6, 2e-5 * H * W)
     # Judge every candidate against the strokes left when *all* candidates are gone:
     # ruled lines joined by a margin line would otherwise cover each other.
@@ -109,7 +133,9 @@ def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.n
         line = support & band
         ly = _longest_run(line, axis=1)
         length = ly[-1] - ly[0] + 1 if len(ly) else 0
-        margin = tallest and length >= max(0.5 * H, 2.5 * tallest)
+        # A margin: over half the picture and 2.5 digits long; on a page with nothing else on
+        # it, a thin line from edge to edge (a digit's stem filling a tight crop is thick).
+        margin = length >= 0.9 * H if not tallest else length >= max(0.5 * H, 2.5 * tallest)
         # Squared paper: a line over two digits long that runs on past the digits it crosses.
         # (Lines touching no digit are left to the segmentation, which drops long thin blobs:
         # the lone stem of a 1 in a tight crop must stay.)
@@ -123,7 +149,7 @@ def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.n
         if removed.any():
             reach = max(2 * (int(math.ceil(t)) + 1) + 1 for _, t in bands) + 4
             _heal(out, mask & removed, reach, across)
-    return out
+    return out, removed_h | removed_v
 
 
 def _longest_run(line: np.ndarray, axis: int) -> np.ndarray:

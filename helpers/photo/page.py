@@ -18,8 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from helpers.photo.ink import ink_map, ink_mask, ink_ratio, ink_thresholds
-from helpers.photo.lines import remove_long_lines
+from helpers.photo.ink import ink_map, ink_ratio
+from helpers.photo.lines import line_free_mask
 
 #: Paper in shadow keeps at least this share of the page's light (deeper is taken as not paper).
 SHADOW_FLOOR = 0.3
@@ -70,16 +70,10 @@ def pen_width(work: np.ndarray, dark_ink: bool, page: np.ndarray) -> float:
     first = 0.04 * max(work.shape[:2])
     ink_bright = 255 - work if dark_ink else work
     bg = paper_background(work, dark_ink, first / 3)
-    stroke = typical_stroke(_without_lines(ink_ratio(ink_bright, bg) * page))
+    stroke = typical_stroke(line_free_mask(ink_ratio(ink_bright, bg) * page)[0])
     if 3 * stroke > 0.6 * first:
-        stroke = max(stroke, typical_stroke(_without_lines(ink_map(work, dark_ink) * page)))
+        stroke = max(stroke, typical_stroke(line_free_mask(ink_map(work, dark_ink) * page)[0]))
     return stroke / f
-
-
-def _without_lines(ink: np.ndarray) -> np.ndarray:
-    """The ink mask with ruled and squared lines erased: their thin lines are not the pen."""
-    faint = (ink >= ink_thresholds(ink)[1]).astype(np.uint8) * 255
-    return remove_long_lines(ink_mask(ink), faint)
 
 
 def paper_background(work: np.ndarray, dark_ink: bool, stroke: float) -> np.ndarray:

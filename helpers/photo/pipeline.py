@@ -20,8 +20,8 @@ import numpy as np
 
 from helpers.inference import Model, predict_proba
 from helpers.photo.image import ImageReadError, load_image, to_bgr
-from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_mask, ink_ratio, ink_thresholds, working_image
-from helpers.photo.lines import remove_long_lines
+from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_ratio, working_image
+from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
 from helpers.photo.segment import Box, Component, group_components, text_rows
@@ -30,6 +30,8 @@ from helpers.photo.segment import Box, Component, group_components, text_rows
 DEFAULT_THRESHOLD = 0.6
 #: A blob whose pixels are on average less than this much darker than the paper is not ink.
 MIN_INK = 0.2
+#: ... nor less than this many times as dark as the ruled or squared lines erased from the page.
+LINE_MARGIN = 1.5
 
 
 @dataclass
@@ -144,14 +146,15 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     stroke = pen_width(work, dark, page)
     bg = paper_background(work, dark, stroke)
     ink = ink_ratio(ink_bright, bg) * page
-    faint = (ink >= ink_thresholds(ink)[1]).astype(np.uint8) * 255
-    mask = remove_long_lines(ink_mask(ink), faint)
+    mask, line_ink = line_free_mask(ink)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps = [Component(tuple(int(v) for v in stats[i, :4]), int(stats[i, 4])) for i in range(1, n)]
-    # Pen and pencil are well darker than the paper; grain, a fold or the desk's texture is not.
+    # Pen and pencil are well darker than the paper; grain, a fold or the desk's texture is
+    # not. And a pen is darker than the printed lines: what is not is left of those lines.
     strength = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
+    floor = max(MIN_INK, LINE_MARGIN * line_ink)
     for c, mean_ink in zip(comps, strength[1:], strict=True):
-        if mean_ink < MIN_INK:
+        if mean_ink < floor:
             c.dropped = "faint"
     _drop_border_blobs(comps, labels, mask, page)
     boxes, members = group_components(comps, labels, single=single)
