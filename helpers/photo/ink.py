@@ -148,21 +148,20 @@ def ink_mask(ink: np.ndarray) -> np.ndarray:
     high = ink >= t
     if not high.any():
         return np.zeros(ink.shape, np.uint8)
-    n, labels = cv2.connectedComponents((ink >= t_low).astype(np.uint8), connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(labels[high])] = True
-    keep[0] = False
-    grown = keep[labels]
+    low = ink >= t_low
     # Hysteresis is for the faint ends and edges of strokes, a fraction of the ink. When the
     # ink stands well clear of the faint band (its median over 3 low thresholds) and the
     # band still holds more pixels than the ink, the band is something else (a printed grid
     # or ruled lines joining every digit): no hysteresis then. On a blank page the "ink" is
     # the top of the paper's own noise, not clear of the band, and hysteresis keeps its
     # blobs faint on average, so they are dropped as faint later.
-    n_high = np.count_nonzero(high)
-    if np.median(ink[high]) >= 3 * t_low and np.count_nonzero(ink >= t_low) > FAINT_CROWD * n_high:
-        grown = high
-    return (grown * 255).astype(np.uint8)
+    if np.median(ink[high]) >= 3 * t_low and np.count_nonzero(low) > FAINT_CROWD * np.count_nonzero(high):
+        return (high * 255).astype(np.uint8)
+    n, labels = cv2.connectedComponents(low.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[high])] = True
+    keep[0] = False
+    return (keep[labels] * 255).astype(np.uint8)
 
 
 def stroke_width(mask: np.ndarray) -> float:
