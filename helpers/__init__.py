@@ -8,7 +8,8 @@ or those before it in its own layer (tests/test_layers.py checks this):
               names, paths, which cached model is current and best; no TensorFlow),
               `augment`, `models`, `training` (Keras: build and fit), `inference` (the one
               `load_model` and `predict_proba`: Keras or LiteRT), `model_cache` (train and
-              save, or get the current cached model)
+              save, or get the current cached model), `run_records` (short comparison runs,
+              trained once and recorded)
 3. evaluation `perturb` (shifted, rotated, noisy... copies), `evaluate` (metrics), `plots`
 4. photos     `photo` (a package: image → ink → lines → segment → mnist_form → pipeline →
               annotate), `external_sets` (the external digits and USPS, and their scores)

@@ -10,6 +10,7 @@ line prints `ExternalSummary` (its `str` is the report).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import numpy as np
 
 from helpers import UserError, data
 from helpers.inference import Model, predict_proba
-from helpers.photo import DEFAULT_THRESHOLD, ImageReadError, read_batch, to_mnist
+from helpers.photo import DEFAULT_THRESHOLD, ImageReadError, classify_batch, find_batch, to_mnist
 
 if TYPE_CHECKING:  # pandas is imported when a table is made: importing this module stays fast
     import pandas as pd
@@ -80,10 +81,24 @@ def evaluate_external(
     found or the file was unreadable), probability, correct, low_confidence, top3, note
     (what was read when it was not one digit).
     """
+    return evaluate_external_models({"model": model}, root, threshold, single)["model"]
+
+
+def evaluate_external_models(
+    models: Mapping[str, Model], root: str | os.PathLike | None = None,
+    threshold: float = DEFAULT_THRESHOLD, single: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """`evaluate_external` for several models, the photos read only once: one table per model."""
+    df = load_external_set(root)
+    files = list(df["file"])
+    found = find_batch(files, single=single)
+    return {name: _external_table(df, classify_batch(files, found, model, threshold), threshold)
+            for name, model in models.items()}
+
+
+def _external_table(df: pd.DataFrame, results: list, threshold: float) -> pd.DataFrame:
     import pandas as pd
 
-    df = load_external_set(root)
-    results = read_batch(list(df["file"]), model, single=single, threshold=threshold)
     rows = []
     for (_, row), res in zip(df.iterrows(), results, strict=True):
         if isinstance(res, ImageReadError) or not res.digits:

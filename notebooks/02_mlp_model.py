@@ -31,12 +31,11 @@
 
 # %%
 import inspect
-import time
 
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import data, inference, model_cache, models, plots, registry, training
+from helpers import data, inference, model_cache, models, plots, registry, run_records, training
 from helpers.configs import MLPConfig, TrainConfig
 from helpers.registry import Recipe
 
@@ -86,13 +85,21 @@ model.summary()
 # ## 2. Comparing a few designs
 #
 # Is two layers of 1024 a good choice? We train a few alternatives **briefly** (5 epochs each, same
-# data, same seed) and compare them on the **validation** set. Short runs cost between a quarter of a minute and a minute and a half each
-# and show which designs are clearly worse; they do not give final accuracies, and they favour
-# designs that fit fast, so a close call is settled by a full run (section 3). Training accuracy
-# here is measured *while training*, with dropout switching units off, which is why it can sit
-# below validation accuracy.
+# data, same seed) and compare them on the **validation** set. Short runs show which designs are
+# clearly worse; they do not give final accuracies, and they favour designs that fit fast, so a
+# close call is settled by a full run (section 3). Training accuracy here is measured *while
+# training*, with dropout switching units off, which is why it can sit below validation accuracy.
+#
+# These five runs take a few minutes, and give the same numbers every time (same seed,
+# deterministic ops), so they were run once and recorded in `notebooks/records/mlp_designs.json`
+# (the "recorded" column says when and on which machine; "seconds" is the training time there).
+# `run_records.short_runs` reads a run from that record when its recipe and today's training code
+# match, and trains it otherwise: **add or change a design below and only that one is trained**
+# (about a quarter of a minute to a minute and a half each on a 2-core laptop), or set
+# `RETRAIN = True` to train all five again here.
 
 # %%
+RETRAIN = False
 designs = {
     "1×256\ndropout 0.3": MLPConfig(hidden=(256,), dropout=0.3),
     "2×256\ndropout 0.3": MLPConfig(hidden=(256, 256), dropout=0.3),
@@ -100,26 +107,19 @@ designs = {
     "2×1024\ndropout 0.3": MLPConfig(hidden=(1024, 1024), dropout=0.3),
     "3×1024\ndropout 0.3": MLPConfig(hidden=(1024, 1024, 1024), dropout=0.3),
 }
-rows = []
-for label, cfg in designs.items():
-    recipe = Recipe("compare", cfg, TrainConfig(epochs=5, batch_size=256))
-    start = time.perf_counter()
-    m, history = training.fit(recipe, splits, verbose=False)
-    rows.append(
-        {
-            "design": label.replace("\n", ", "),
-            "parameters": m.count_params(),
-            "val accuracy": inference.accuracy(m, splits.x_val, splits.y_val),
-            "train accuracy (last epoch)": history["accuracy"][-1],
-            "seconds": time.perf_counter() - start,
-        }
-    )
-comparison = pd.DataFrame(rows).set_index("design")
-comparison.style.format({"parameters": "{:,}", "val accuracy": "{:.4f}",
-                         "train accuracy (last epoch)": "{:.4f}", "seconds": "{:.0f}"})
+short = TrainConfig(epochs=5, batch_size=256)
+comparison = run_records.short_runs(
+    "mlp_designs", {label: Recipe("compare", cfg, short) for label, cfg in designs.items()}, splits,
+    retrain=RETRAIN,
+)
+print(f"{len(comparison) - comparison.attrs['fresh']} of {len(comparison)} runs read from the record, "
+      f"{comparison.attrs['fresh']} trained now")
+comparison.set_axis([label.replace("\n", ", ") for label in designs]).style.format(
+    {"parameters": "{:,}", "val accuracy": "{:.4f}", "train accuracy (last epoch)": "{:.4f}",
+     "seconds": "{:.0f}"})
 
 # %%
-plots.comparison_bar(comparison[["val accuracy"]].set_axis(list(designs)),
+plots.comparison_bar(comparison[["val accuracy"]],
                      title="Validation accuracy after 5 epochs", ylim=(0.95, 1.0))
 
 # %%
@@ -165,18 +165,20 @@ plots.training_curves(metrics["history"])
 # %% [markdown]
 # ### The close call: dropout over a full run
 #
-# Same recipe, same seed, dropout switched off:
+# Same recipe, same seed, dropout switched off (a full run of a few minutes, recorded like the
+# short runs above in `notebooks/records/mlp_dropout.json`; `RETRAIN = True` trains it again):
 
 # %%
 twin = Recipe("mlp-no-dropout", MLPConfig(hidden=(1024, 1024), dropout=0.0), recipe.train)
-twin_model, twin_history = training.fit(twin, splits, verbose=False)
-close_call = pd.DataFrame(
-    {
-        "val accuracy": [metrics["val_accuracy"], inference.accuracy(twin_model, splits.x_val, splits.y_val)],
-        "train accuracy (last epoch)": [metrics["history"]["accuracy"][-1], twin_history["accuracy"][-1]],
-    },
-    index=["2×1024, dropout 0.3 (chosen)", "2×1024, no dropout"],
-)
+twin_run = run_records.short_runs("mlp_dropout", {"2×1024, no dropout": twin}, splits, retrain=RETRAIN)
+close_call = pd.concat([
+    pd.DataFrame({"val accuracy": metrics["val_accuracy"],
+                  "train accuracy (last epoch)": metrics["history"]["accuracy"][-1]},
+                 index=["2×1024, dropout 0.3 (chosen)"]),
+    twin_run[["val accuracy", "train accuracy (last epoch)"]],
+])
+print(f"the no-dropout run: {'trained now' if twin_run.attrs['fresh'] else 'read from the record'} "
+      f"({twin_run['recorded'].iloc[0]}, {twin_run['seconds'].iloc[0]:.0f} s there)")
 close_call.style.format("{:.4f}")
 
 # %% [markdown]

@@ -177,6 +177,8 @@ suite = perturb.perturbed_suite(splits.x_test, seed=0)
 robust = evaluate.robustness_table(trained, suite, splits.y_test)
 external_root = external_sets.external_root()
 have_external = (external_root / "labels.csv").is_file()
+# The photos go through the pipeline once; each model then classifies the same 28×28 inputs.
+external = external_sets.evaluate_external_models(trained, external_root) if have_external else {}
 rows = []
 for label, model in trained.items():
     metrics = registry.load_metrics(names[label])
@@ -193,8 +195,7 @@ for label, model in trained.items():
         "combined perturbation": robust.loc["combined", label],
     }
     if have_external:
-        results = external_sets.evaluate_external(model, external_root)
-        row["external photos"] = results["correct"].mean()
+        row["external photos"] = external[label]["correct"].mean()
         row["USPS test"] = external_sets.usps_accuracy(model, external_root)
     rows.append(pd.Series(row, name=label))
 comparison = pd.DataFrame(rows)

@@ -13,6 +13,7 @@ HELPERS = REPO_ROOT / "helpers"
 #: helpers/__init__.py and the README, in code: each module may import only modules of an
 #: earlier layer, or earlier in its own layer.
 ORDER = ["data", "configs", "registry", "augment", "models", "training", "inference", "model_cache",
+         "run_records",
          "perturb", "evaluate", "plots", "photo", "external_sets", "cli"]
 KERAS_MODULES = {"augment", "models", "training", "model_cache"}
 

@@ -508,6 +508,20 @@ def test_evaluate_and_summarize_a_small_external_set(tmp_path):
     assert "photos/7/d.png  label 7, nothing found  [photo]" in text
 
 
+def test_several_models_share_one_pass_of_the_pipeline_over_the_external_set(tmp_path, monkeypatch):
+    root = make_external_set(tmp_path)
+    calls = []
+    real = photo.pipeline.find_digits
+    monkeypatch.setattr(photo.pipeline, "find_digits", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    tables = external_sets.evaluate_external_models({"threes": ConstantModel(3, 0.91),
+                                                     "sevens": ConstantModel(7, 0.5)}, root)
+    assert len(calls) == 6, "each photo goes through the pipeline once, whatever the number of models"
+    alone = external_sets.evaluate_external(ConstantModel(3, 0.91), root)
+    assert tables["threes"].equals(alone)
+    assert tables["sevens"]["predicted"].tolist() == [7, 7, 7, -1, 7, -1]
+    assert tables["sevens"]["low_confidence"].all()
+
+
 def test_external_set_in_default_mode_counts_two_digits_read_as_a_failure(tmp_path):
     root = make_external_set(tmp_path)
     save(np.hstack([draw("3"), draw("3")]), root / "photos/3/a.png")  # a 3 with a second 3 beside it

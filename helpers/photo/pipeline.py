@@ -2,7 +2,8 @@
 
 `find_digits(image)` runs the image part only (no model) and keeps every stage in a
 `Stages`; `read_digits(image, model)` adds the model and returns an `ImageResult`;
-`read_batch(images, model)` reads many images with a single model call. A caller that
+`read_batch(images, model)` reads many images with a single model call (`find_batch`, then
+`classify_batch`, once per model when several read the same images). A caller that
 wants to load its model only once an image has digits (the command line) runs
 `find_digits`, then `helpers.inference.predict_proba`, then `make_result`.
 """
@@ -244,21 +245,30 @@ def make_result(
     return ImageResult(path, digits, msg, stages)
 
 
-def read_batch(
-    images: Sequence[str | os.PathLike | np.ndarray],
-    model: Model,
-    *,
-    single: bool = True,
-    threshold: float = DEFAULT_THRESHOLD,
-) -> list[ImageResult | ImageReadError]:
-    """`read_digits` over many images, all their digits classified together (much faster than
-    one model call per image). An unreadable file gives its `ImageReadError` in its place."""
+def find_batch(
+    images: Sequence[str | os.PathLike | np.ndarray], *, single: bool = True
+) -> list[Stages | ImageReadError]:
+    """`find_digits` over many images (no model); an unreadable file gives its `ImageReadError`.
+
+    The result can be classified by several models in turn (`classify_batch`): the image part
+    of the pipeline, by far the slower one, then runs once.
+    """
     found: list[Stages | ImageReadError] = []
     for image in images:
         try:
             found.append(find_digits(image, single=single))
         except ImageReadError as exc:
             found.append(exc)
+    return found
+
+
+def classify_batch(
+    images: Sequence[str | os.PathLike | np.ndarray],
+    found: Sequence[Stages | ImageReadError],
+    model: Model,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[ImageResult | ImageReadError]:
+    """The results of `find_batch(images)`, every digit classified by `model` in one call."""
     inputs = [st.inputs for st in found if isinstance(st, Stages) and len(st.inputs)]
     probs = predict_proba(model, np.concatenate(inputs)) if inputs else np.zeros((0, 10))
     out: list[ImageResult | ImageReadError] = []
@@ -272,3 +282,15 @@ def read_batch(
         out.append(make_result(name, st, probs[k : k + n], threshold))
         k += n
     return out
+
+
+def read_batch(
+    images: Sequence[str | os.PathLike | np.ndarray],
+    model: Model,
+    *,
+    single: bool = True,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[ImageResult | ImageReadError]:
+    """`read_digits` over many images, all their digits classified together (much faster than
+    one model call per image). An unreadable file gives its `ImageReadError` in its place."""
+    return classify_batch(images, find_batch(images, single=single), model, threshold)

@@ -1,0 +1,87 @@
+"""Recorded short runs: reused while recipe and code are today's, trained (and kept) otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import registry, run_records
+from helpers.configs import MLPConfig, TrainConfig
+from helpers.registry import Recipe
+from helpers.run_records import RecordError
+
+TINY = TrainConfig(epochs=2, batch_size=32, patience=2)
+
+
+@pytest.fixture
+def record_dirs(tmp_path, monkeypatch):
+    committed, local = tmp_path / "committed", tmp_path / "local"
+    monkeypatch.setattr(run_records, "COMMITTED_DIR", committed)
+    monkeypatch.setattr(run_records, "LOCAL_DIR", local)
+    monkeypatch.delenv(run_records.RECORD_ENV, raising=False)
+    return committed, local
+
+
+def test_a_run_is_trained_once_then_read_from_the_record(record_dirs, tiny_splits, monkeypatch):
+    recipes = {"narrow": Recipe("compare", MLPConfig(hidden=(8,)), TINY),
+               "wide": Recipe("compare", MLPConfig(hidden=(32,)), TINY)}
+    first = run_records.short_runs("designs", recipes, tiny_splits)
+    assert first.attrs["fresh"] == 2
+    assert list(first.index) == ["narrow", "wide"]
+    assert first.loc["wide", "parameters"] > first.loc["narrow", "parameters"]
+    saved = json.loads((record_dirs[1] / "designs.json").read_text())["runs"]
+    assert [r["label"] for r in saved] == ["narrow", "wide"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a recorded run was trained again")
+
+    monkeypatch.setattr(run_records, "_train", no_training)
+    again = run_records.short_runs("designs", recipes, tiny_splits)
+    assert again.attrs["fresh"] == 0
+    assert again["val accuracy"].tolist() == first["val accuracy"].tolist()
+
+
+def test_a_changed_recipe_or_training_code_is_trained_again(record_dirs, tiny_splits, monkeypatch):
+    recipe = Recipe("compare", MLPConfig(hidden=(8,)), TINY)
+    run_records.short_runs("designs", {"a": recipe}, tiny_splits)
+    trained = []
+    real_train = run_records._train
+    monkeypatch.setattr(run_records, "_train", lambda *a: trained.append(a[0]) or real_train(*a))
+    changed = Recipe("compare", MLPConfig(hidden=(8,), dropout=0.0), TINY)
+    assert run_records.short_runs("designs", {"b": changed}, tiny_splits).attrs["fresh"] == 1
+    monkeypatch.setattr(run_records, "code_fingerprint", lambda r: "edited-training-code")
+    assert run_records.short_runs("designs", {"a": recipe}, tiny_splits).attrs["fresh"] == 1
+    assert trained == ["b", "a"]
+
+
+def test_recording_rewrites_the_committed_record(record_dirs, tiny_splits, monkeypatch):
+    monkeypatch.setenv(run_records.RECORD_ENV, "1")
+    recipe = Recipe("compare", MLPConfig(hidden=(8,)), TINY)
+    run_records.short_runs("designs", {"a": recipe}, tiny_splits)
+    rows = json.loads((record_dirs[0] / "designs.json").read_text())["runs"]
+    assert [(r["label"], r["code"]) for r in rows] == [("a", registry.code_fingerprint(recipe))]
+    assert not (record_dirs[1] / "designs.json").exists()
+
+
+def test_a_damaged_record_is_one_clear_error(record_dirs, tiny_splits):
+    record_dirs[0].mkdir()
+    (record_dirs[0] / "designs.json").write_text("{not json")
+    with pytest.raises(RecordError, match=r"designs\.json: not a run record"):
+        run_records.short_runs("designs", {"a": Recipe("compare", MLPConfig(hidden=(8,)), TINY)}, tiny_splits)
+
+
+@pytest.mark.parametrize("name", ["mlp_designs", "mlp_dropout"])
+def test_committed_records_are_made_by_todays_training_code(name):
+    """Notebook 02 redraws these records; when the training code changes they must be run again."""
+    path = run_records.data.REPO_ROOT / "notebooks" / "records" / f"{name}.json"
+    rows = json.loads(path.read_text())["runs"]
+    assert rows
+    for row in rows:
+        recipe = Recipe(row["recipe"]["name"], MLPConfig(
+            hidden=tuple(row["recipe"]["model"]["hidden"]), dropout=row["recipe"]["model"]["dropout"],
+            batchnorm=row["recipe"]["model"]["batchnorm"]), TrainConfig(**row["recipe"]["train"]))
+        assert recipe.to_dict() == row["recipe"]
+        assert row["code"] == registry.code_fingerprint(recipe), (
+            f"notebooks/records/{name}.json is stale: rerun "
+            "MNIST_RECORD=1 python tools/run_notebooks.py notebooks/02_mlp_model.ipynb")
