@@ -187,6 +187,21 @@ def test_samples_are_read_correctly(default_model):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("polarity", ["white on black", "black on white"])
+def test_mnist_digits_given_as_tiny_pictures_are_read_as_themselves(default_model, polarity):
+    """A 28×28 picture is enlarged before it is read; its strokes are then many pixels wide, and
+    the paper must be estimated from wider structures than that (they were read as outlines)."""
+    _, model = default_model
+    s = data.load_splits()
+    pictures = [(x * 255).astype(np.uint8) for x in s.x_val[:300]]
+    if polarity == "black on white":
+        pictures = [255 - p for p in pictures]
+    results = photo.read_batch(pictures, model, single=False)
+    read = sum(r.text == str(y) for r, y in zip(results, s.y_val[:300], strict=True))
+    assert read >= 297, f"{read} of 300 validation digits read as themselves from 28×28 {polarity} pictures"
+
+
+@pytest.mark.slow
 def test_cli_predict_default_model_subprocess(default_model):
     proc = subprocess.run([sys.executable, "-m", "helpers", "predict", str(SAMPLES / "multi.jpg"), "--json"],
                           capture_output=True, text=True, timeout=3600, cwd=REPO_ROOT)

@@ -144,7 +144,9 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     if not dark:
         page[:] = 1  # light ink on a dark ground (chalk, a drawing on black): no paper to find
     ink_bright = 255 - work if dark else work
-    stroke = pen_width(work, dark, page)
+    # A stroke is at least one pixel of the picture as it came: an enlarged small picture's
+    # strokes are that many working pixels wide, whatever its blurred edges suggest.
+    stroke = max(pen_width(work, dark, page), s)
     bg = paper_background(work, dark, stroke)
     ink = ink_ratio(ink_bright, bg) * page
     mask, line_ink = line_free_mask(ink)
