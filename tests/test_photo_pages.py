@@ -157,3 +157,16 @@ def test_ink_mask_grows_strokes_but_not_into_a_faint_grid():
     assert not mask[60, :].any() and not mask[:, 300].any(), "the grid is not"
     plain = np.where(ink == 0.2, 0.0, ink).astype(np.float32)
     assert (ink_mask(plain) > 0)[150, 95:106].all()
+
+
+def test_each_line_of_squared_paper_is_found_where_digits_join_two_of_them():
+    """Digits written between two lines of a grid join them into one run of ink: both lines are found."""
+    faint = np.zeros((800, 600), np.uint8)
+    for x in range(30, 600, 60):
+        cv2.line(faint, (x, 0), (x + 40, 799), 255, 4)  # tilted a little, as in a photo
+    for y0 in (300, 330):
+        cv2.line(faint, (215, y0), (285, y0), 255, 12)  # strokes of a digit touching both lines
+    cv2.line(faint, (250, 300), (250, 400), 255, 12)
+    found = sorted(int(np.nonzero(band[400])[0].mean()) for band, _ in lines._line_bands(faint, True))
+    expected = [x + 20 for x in range(30, 600, 60)]
+    assert len(found) == len(expected) and np.abs(np.array(found) - expected).max() <= 3, found

@@ -54,33 +54,70 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
         x, y, w, h = (int(v) for v in stats[j, :4])
         if w < min_len or h > 0.35 * w + max_thick:
             continue
-        # Fit the line through the columns where the run is thin: where digits touch the
-        # line their strokes would pull the fit off it.
-        own = labels[y : y + h, x : x + w] == j
-        count = own.sum(axis=0)
-        thin = (count > 0) & (count <= max_thick)
-        if thin.sum() < 0.5 * min_len:
-            continue
-        cols = np.nonzero(thin)[0]
-        rows = (own[:, cols] * np.arange(h)[:, None]).sum(axis=0) / count[cols]
-        slope, icpt = (float(v) for v in np.polyfit(cols + x, rows + y, 1))
-        # Thickness: the run of ink across the line at points along it. Where digits cross
-        # the line the run is a stroke's length, so take the thin end of the runs.
-        samples = []
-        for px in np.linspace(x, x + w - 1, 25).round().astype(int):
-            yc = int(round(icpt + slope * px))
-            col = mask[max(0, yc - int(max_thick) - 2) : yc + int(max_thick) + 3, px] > 0
-            samples.append(int(col.sum()))
-        nonzero = [r for r in samples if r]
-        thick = float(np.percentile(nonzero, 25)) if nonzero else 0.0
-        if thick == 0 or thick > max_thick:
-            continue  # a bold stroke's body, not a printed line
-        band = np.zeros((H, W), np.uint8)
-        half = int(math.ceil(thick)) + 1  # the fitted line may run along one side of a thick line
-        cv2.line(band, (0, int(round(icpt))), (W - 1, int(round(icpt + slope * (W - 1)))), 255,
-                 2 * half + 1)
-        bands.append((band, thick))
+        for slope, icpt in _fit_lines(labels[y : y + h, x : x + w] == j, x, y, max_thick, min_len):
+            # Thickness: the run of ink across the line at points along it. Where digits cross
+            # the line the run is a stroke's length, so take the thin end of the runs.
+            samples = []
+            for px in np.linspace(x, x + w - 1, 25).round().astype(int):
+                yc = int(round(icpt + slope * px))
+                col = mask[max(0, yc - int(max_thick) - 2) : max(0, yc + int(max_thick) + 3), px] > 0
+                samples.append(int(col.sum()))
+            nonzero = [r for r in samples if r]
+            thick = float(np.percentile(nonzero, 25)) if nonzero else 0.0
+            if thick == 0 or thick > max_thick:
+                continue  # a bold stroke's body, not a printed line
+            band = np.zeros((H, W), np.uint8)
+            half = int(math.ceil(thick)) + 1  # the fitted line may run along one side of a thick line
+            cv2.line(band, (0, int(round(icpt))), (W - 1, int(round(icpt + slope * (W - 1)))), 255,
+                     2 * half + 1)
+            bands.append((band, thick))
     return bands
+
+
+#: Slopes tried when looking for straight lines in a run of ink: up to about 20° either way.
+_SLOPES = np.linspace(-0.36, 0.36, 73)
+
+
+def _fit_lines(own: np.ndarray, x0: int, y0: int, max_thick: float,
+               min_len: int) -> list[tuple[float, float]]:
+    """Straight lines (slope, intercept) through the thin parts of one run of ink, most covered first.
+
+    The line is fitted through the columns' runs no thicker than a printed line: where digits
+    touch it their strokes would pull the fit off it. Digits between two lines of squared
+    paper can join them into one run, so each line is found in turn (the slope and offset most
+    thin runs agree on, as a Hough transform does) and its runs set aside before the next.
+    """
+    edges = np.diff(np.pad(own.T.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    cols, tops = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # same order: column by column, top to bottom
+    thin = ends - tops <= max_thick
+    xs = (cols[thin] + x0).astype(np.float64)
+    ys = (tops[thin] + ends[thin] - 1) / 2.0 + y0
+    found: list[tuple[float, float]] = []
+    while len(xs) >= 0.5 * min_len and len(found) < 16:
+        best = (0, 0.0, 0.0)
+        for slope in _SLOPES:
+            offset = ys - slope * xs
+            low = offset.min()
+            hist = np.bincount(((offset - low) / 3.0).astype(int))
+            pairs = hist[:-1] + hist[1:] if len(hist) > 1 else hist
+            k = int(np.argmax(pairs))
+            if pairs[k] > best[0]:
+                best = (int(pairs[k]), float(slope), low + 3.0 * (k + 1))
+        count, slope, icpt = best
+        if count < 0.5 * min_len:
+            break
+        near = np.abs(ys - slope * xs - icpt) <= 3.0
+        slope, icpt = (float(v) for v in np.polyfit(xs[near], ys[near], 1))
+        near = np.abs(ys - slope * xs - icpt) <= 3.0
+        span = xs[near].max() - xs[near].min() + 1 if near.any() else 0
+        # A printed line is whole along most of its length; thin runs that merely line up (the
+        # grain of a desk, the ends of its stripes) are scattered along it.
+        if near.sum() < 0.5 * min_len or near.sum() < 0.5 * span:
+            break
+        found.append((slope, icpt))
+        xs, ys = xs[~near], ys[~near]
+    return found
 
 
 def remove_long_lines(mask: np.ndarray, faint: np.ndarray | None = None) -> np.ndarray:
