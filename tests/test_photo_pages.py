@@ -170,3 +170,16 @@ def test_each_line_of_squared_paper_is_found_where_digits_join_two_of_them():
     found = sorted(int(np.nonzero(band[400])[0].mean()) for band, _ in lines._line_bands(faint, True))
     expected = [x + 20 for x in range(30, 600, 60)]
     assert len(found) == len(expected) and np.abs(np.array(found) - expected).max() <= 3, found
+
+
+def test_a_seven_with_a_long_bar_stays_one_digit_in_a_number():
+    """A group wider than a digit is cut into digits, but not where a piece would be a flat bar."""
+    img = np.full((400, 900, 3), 235, np.uint8)
+    ink = (30, 30, 30)
+    for x in (100, 520, 640):
+        cv2.line(img, (x, 100), (x, 250), ink, 10, cv2.LINE_AA)  # 1s
+    cv2.line(img, (200, 100), (420, 100), ink, 10, cv2.LINE_AA)  # a 7, its bar wider than it is tall
+    cv2.line(img, (420, 100), (330, 250), ink, 10, cv2.LINE_AA)
+    boxes = photo.find_digits(img).boxes
+    assert len(boxes) == 4, boxes
+    assert boxes[1][2] > 200, "the 7 is one digit, its bar included"

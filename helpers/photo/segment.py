@@ -341,11 +341,17 @@ def _split_wide(
             out_m.append(m)
             continue
         cuts.append(w)
+        pieces_b = []
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             rows = np.nonzero(ink[:, a:b].any(axis=1))[0]
             if b - a >= 3 and len(rows):
-                out_b.append((x + a, y + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)))
-                out_m.append(m)
+                pieces_b.append((x + a, y + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)))
+        # Every digit of a number is about as tall as the others: a piece under half the group's
+        # height is the long bar of a 7 or a 5 cut off its digit, not a digit.
+        if any(pb[3] < 0.5 * h for pb in pieces_b):
+            pieces_b = [(x, y, w, h)]
+        out_b += pieces_b
+        out_m += [m] * len(pieces_b)
     return out_b, out_m
 
 
