@@ -311,8 +311,8 @@ show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_re
      ["photo", "page found (white)", "ink map: shadow gone", "read"], size=3.0)
 
 # %% [markdown]
-# Compare the two lines printed above: the photo is not read perfectly, the second row comes
-# out with a digit missing. Below: why each dropped blob was dropped (`Component.dropped`),
+# Compare the two lines printed above: the photo is not read perfectly; the second row comes
+# out one digit short, and wrong. Below: why each dropped blob was dropped (`Component.dropped`),
 # counted for this photo (the ruled lines are not among them: they were erased from the mask
 # before the blobs were counted), the blobs themselves (green: kept, red: dropped, small here;
 # blue and numbered: the digits in reading order; look for a box holding two touching
