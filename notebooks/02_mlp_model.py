@@ -95,8 +95,8 @@ model.summary()
 # (the "recorded" column says when and on which machine; "seconds" is the training time there).
 # `run_records.short_runs` reads a run from that record when its recipe and today's training code
 # match, and trains it otherwise: **add or change a design below and only that one is trained**
-# (about a quarter of a minute to a minute and a half each on a 2-core laptop), or set
-# `RETRAIN = True` to train all five again here.
+# (the "seconds" column: from about 13 s to under a minute each on the 2-core machine that
+# recorded them), or set `RETRAIN = True` to train all five again here.
 
 # %%
 RETRAIN = False
@@ -128,7 +128,7 @@ assert comparison["val accuracy"].min() > 0.95, "every design should pass 95% af
 # %% [markdown]
 # How to read it: width helps more than depth — four times wider lifts validation accuracy by
 # about two thirds of a point, while a third 1,024-unit layer adds more than half again as many
-# weights, and much more training time, for no gain. The version
+# weights, and more training time (the "seconds" column), for no gain. The version
 # **without dropout** is within a few validation images of it after 5 epochs, but it has also fit
 # almost every training image already, and short runs favour designs that fit fast. We take **2 × 1024 with
 # dropout 0.3** forward, and settle the close call (dropout or not) after the full training run
