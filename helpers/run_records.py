@@ -27,13 +27,11 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import UserError, data
-from helpers.registry import Recipe, code_fingerprint
+from helpers.registry import Recipe, code_fingerprint, source_texts
 
 COMMITTED_DIR = data.REPO_ROOT / "notebooks" / "records"
 LOCAL_DIR = data.REPO_ROOT / "data" / "runs" / "records"
 RECORD_ENV = "MNIST_RECORD"
-#: The columns of `short_runs`' table, in order.
-COLUMNS = ["parameters", "val accuracy", "train accuracy (last epoch)", "seconds", "recorded"]
 
 
 class RecordError(UserError):
@@ -91,15 +89,17 @@ def short_runs(
 ) -> pd.DataFrame:
     """Train each recipe (or read its recorded run) and tabulate it, one row per label.
 
-    Columns: `COLUMNS` ("recorded" is the date and machine of the run, "seconds" its training
-    time there). A recorded run is used when its recipe and training code are today's.
+    Columns: parameters, val accuracy, train accuracy (last epoch), seconds (the training time
+    where it ran) and recorded (the date and machine of the run). A recorded run is used when
+    its recipe and training code are today's.
     """
     record_all = os.environ.get(RECORD_ENV) == "1"
     committed, local = COMMITTED_DIR / f"{name}.json", LOCAL_DIR / f"{name}.json"
     known = [] if retrain or record_all else _load(committed) + _load(local)
     rows, fresh = [], []
+    texts = source_texts()  # the training code, read once for every recipe
     for label, recipe in recipes.items():
-        code = code_fingerprint(recipe)
+        code = code_fingerprint(recipe, texts=texts)
         found = [r for r in known if r["recipe"] == recipe.to_dict() and r["code"] == code]
         row = found[0] if found else _train(label, recipe, splits, code)
         if not found:
@@ -118,5 +118,4 @@ def short_runs(
         "recorded": [f"{r['date']}, {r['machine']}" for r in rows],
     }, index=pd.Index([r["label"] for r in rows], name="design"))
     table.attrs["fresh"] = len(fresh)
-    table.attrs["history"] = {r["label"]: r["history"] for r in rows}
     return table

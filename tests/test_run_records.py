@@ -50,7 +50,7 @@ def test_a_changed_recipe_or_training_code_is_trained_again(record_dirs, tiny_sp
     monkeypatch.setattr(run_records, "_train", lambda *a: trained.append(a[0]) or real_train(*a))
     changed = Recipe("compare", MLPConfig(hidden=(8,), dropout=0.0), TINY)
     assert run_records.short_runs("designs", {"b": changed}, tiny_splits).attrs["fresh"] == 1
-    monkeypatch.setattr(run_records, "code_fingerprint", lambda r: "edited-training-code")
+    monkeypatch.setattr(run_records, "code_fingerprint", lambda r, **kw: "edited-training-code")
     assert run_records.short_runs("designs", {"a": recipe}, tiny_splits).attrs["fresh"] == 1
     assert trained == ["b", "a"]
 
