@@ -331,9 +331,11 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # squared paper or a shadow; on the 100 held-back blank photos the record further down counts
 # the false digits that remain. **Digits that touch** are harder. A group of ink is cut only inside a number
 # (three groups or more), when it is clearly wider than a digit, and only where the cut
-# crosses a single thin run of ink; a wide 2 or 5 is not cut. Below, MNIST training digits
-# 3, 0, 8, 5 with the 0 and the 8 pushed together until their ink joins: the output says
-# whether that pair was cut, and it is often not — a limit of this pipeline.
+# crosses a single thin run of ink, so that a wide 2 or 5 stays whole. Below, MNIST training
+# digits 3, 0, 8, 5 with the 0 and the 8 pushed together until their ink joins: the output
+# says whether that pair was cut (count the digits read). Touching pairs are a limit of this
+# pipeline: in the record further down, only about half the numbers with a touching pair are
+# read exactly.
 
 # %%
 blank = next(p for p in (synthetic.blank_photo(rng) for _ in range(50))
@@ -365,7 +367,7 @@ show([blank.image, photo.annotate(number_read)], ["blank page", "3085, 0 and 8 t
 
 # %% [markdown]
 # The record of the held-back run (`python benchmarks/photo_dev.py --seed 1`, stored in
-# `notebooks/records/photo_dev_seed1.txt`; it takes about 5 minutes, so it is not rerun here),
+# `notebooks/records/photo_dev_seed1.txt`; it takes several minutes, so it is not rerun here),
 # the same run at the project's previous version (`..._previous.txt`), and on the pipeline
 # before any of these page steps were added (`..._before.txt`):
 
