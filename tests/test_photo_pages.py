@@ -183,3 +183,15 @@ def test_a_seven_with_a_long_bar_stays_one_digit_in_a_number():
     boxes = photo.find_digits(img).boxes
     assert len(boxes) == 4, boxes
     assert boxes[1][2] > 200, "the 7 is one digit, its bar included"
+
+
+def test_a_flat_dash_beside_a_number_is_no_digit():
+    """A pen-thin stroke much wider than tall (a dash, a crease, a line's stub) is no digit."""
+    img = np.full((400, 900, 3), 235, np.uint8)
+    ink = (30, 30, 30)
+    for x in (100, 220):
+        cv2.line(img, (x, 100), (x, 220), ink, 10, cv2.LINE_AA)  # 1s
+    cv2.line(img, (330, 240), (450, 244), ink, 10, cv2.LINE_AA)  # a dash beside them, a digit wide
+    boxes = photo.find_digits(img).boxes
+    assert len(boxes) == 2, boxes
+    assert all(x < 300 for x, _, _, _ in boxes)

@@ -373,6 +373,13 @@ def group_components(
         return [box], [members]
     boxes, members = _drop_small_groups(comps, *_multi_digit(comps, live))
     boxes, members = _drop_blobs(comps, boxes, members, labels)
+
+    def flat(b: Box, m: list[int]) -> bool:
+        x, y, w, h = b
+        own = np.isin(labels[y : y + h, x : x + w], [i + 1 for i in m])
+        return w > 2.5 * h and h < 2.5 * stroke_width(own)
+
+    boxes, members = _drop_groups(comps, boxes, members, "line", flat)
     boxes, members = _split_wide(boxes, members, labels)
     order = reading_order(boxes)
     return [boxes[k] for k in order], [members[k] for k in order]
