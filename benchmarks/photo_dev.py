@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         stages = photo.find_digits(ph.image)
         seconds.append(time.perf_counter() - start)
-        res = photo.make_result(f"#{k}", stages, inference.predict_proba(model, stages.inputs))
+        res = photo.make_result(f"#{k}", *photo.classify(stages, model))
         kind = "single" if "kind" in ph.conditions else "blank" if not ph.rows else "number"
         ok = res.rows == ph.rows
         if kind == "number":

@@ -143,7 +143,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             continue
         if stages.boxes and model is None:
             model = _cli_model(args.model)
-        probs = inference.predict_proba(model, stages.inputs) if stages.boxes else None
+        probs = None
+        if stages.boxes:
+            stages, probs = photo.classify(stages, model)
         result = photo.make_result(str(image), stages, probs, args.threshold)
         record = result.to_dict()
         if args.annotate is not None:

@@ -374,7 +374,7 @@ def test_find_digits_then_make_result_equals_read_digits():
     img = np.hstack([draw("2"), draw("9")])
     model = random_linear_model()
     stages = photo.find_digits(img)
-    packaged = photo.make_result(None, stages, predict_proba(model, stages.inputs), 0.5)
+    packaged = photo.make_result(None, *photo.classify(stages, model), 0.5)
     direct = photo.read_digits(img, model, threshold=0.5)
     assert packaged.to_dict() == direct.to_dict() and len(packaged.digits) == 2
     blank = photo.find_digits(np.full((200, 200, 3), 255, np.uint8))
@@ -392,7 +392,8 @@ def test_write_annotated_numbers_clashing_names(tmp_path):
 
 
 def test_photo_imports_only_earlier_modules_and_nothing_heavy():
-    order = ["image", "ink", "lines", "page", "segment", "mnist_form", "pipeline", "annotate", "synthetic"]
+    order = ["image", "ink", "lines", "page", "segment", "mnist_form", "split", "pipeline", "annotate",
+             "synthetic"]
     for k, name in enumerate(order):
         tree = ast.parse((REPO_ROOT / "helpers" / "photo" / f"{name}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}

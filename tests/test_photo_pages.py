@@ -195,3 +195,53 @@ def test_a_flat_dash_beside_a_number_is_no_digit():
     boxes = photo.find_digits(img).boxes
     assert len(boxes) == 2, boxes
     assert all(x < 300 for x, _, _, _ in boxes)
+
+
+def aspect_model(sure_if_tall: bool = True):
+    """A stand-in model that reads a 0, sure of it when the input's ink is taller than wide.
+
+    An MNIST model is unsure of two digits squeezed into one 20-pixel box, and sure of one;
+    the slimmer a tall shape, the surer (so that the even cut of a pair reads best).
+    """
+
+    def model(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10), np.float64)
+        for k, img in enumerate(x):
+            ys, xs = np.nonzero(img > 0.3)
+            aspect = np.ptp(xs) / max(np.ptp(ys), 1) if len(xs) else 9.0
+            out[k, 0] = 0.99999 if not sure_if_tall else 1 - 1e-3 * aspect**2 if aspect <= 1 else 0.6
+            out[k, 1:] = (1 - out[k, 0]) / 9
+        return out
+
+    return model
+
+
+def overlapping_zeros() -> np.ndarray:
+    """Two 0s, then a pair of 0s overlapping so that no clean cut parts them."""
+    img = np.full((300, 900, 3), 235, np.uint8)
+    for cx in (120, 300, 530, 620):
+        cv2.ellipse(img, (cx, 150), (55, 90), 0, 0, 360, (30, 30, 30), 10, cv2.LINE_AA)
+    return img
+
+
+def test_a_wide_group_the_model_is_unsure_of_is_read_as_two_digits():
+    img = overlapping_zeros()
+    stages = photo.find_digits(img)
+    assert len(stages.boxes) == 3, "the overlapping pair is one group for the image part"
+    split, probs = photo.classify(stages, aspect_model())
+    assert len(split.boxes) == len(split.inputs) == len(split.crops) == len(split.rows) == len(probs) == 4
+    x, y, w, h = stages.boxes[2]
+    for bx, by, bw, bh in split.boxes[2:]:
+        assert x <= bx and bx + bw <= x + w and y <= by and by + bh <= y + h
+        assert bw < 0.7 * w and bh >= 0.7 * h
+    assert split.boxes[2][0] < split.boxes[3][0], "reading order kept"
+    result = photo.read_digits(img, aspect_model())
+    assert result.text == "0000" and all(not d.low_confidence for d in result.digits)
+
+
+def test_a_wide_group_read_surely_or_a_single_digit_is_never_cut():
+    img = overlapping_zeros()
+    sure = aspect_model(sure_if_tall=False)
+    assert photo.read_digits(img, sure).text == "000", "the model is sure of the pair as one"
+    one = img[:, 440:720]
+    assert len(photo.read_digits(one, aspect_model(), single=True).digits) == 1

@@ -19,8 +19,9 @@ One module per stage, in this order (a module imports only those before it):
 - `lines`: erase ruled lines, squared paper and margins from the mask, rejoining strokes they crossed.
 - `page`: where the paper is, the pen's width, and the paper under shadows (`paper_background`).
 - `segment`: connected blobs → digits (non-digits dropped, touching digits cut), rows, reading order.
+- `split`: with the model, a wide group it is unsure of read again as two digits.
 - `mnist_form`: one digit's ink → the 28×28 MNIST-form image (`to_mnist`).
-- `pipeline`: `find_digits` (all of the above, every stage kept), `read_digits`,
+- `pipeline`: `find_digits` (all of the above, every stage kept), `classify`, `read_digits`,
   `read_batch` and `make_result` (the model's probabilities → `ImageResult`, with rows and text).
 - `annotate`: draw the boxes and labels read onto the image, and save it.
 - `synthetic`: the development set: photos of numbers and of blank pages made from MNIST
@@ -45,6 +46,7 @@ from helpers.photo.pipeline import (
     Digit,
     ImageResult,
     Stages,
+    classify,
     classify_batch,
     find_batch,
     find_digits,
@@ -74,6 +76,7 @@ __all__ = [
     "ink_map",
     "ink_mask",
     "load_image",
+    "classify",
     "make_result",
     "paper_background",
     "read_batch",

@@ -5,7 +5,8 @@
 `read_batch(images, model)` reads many images with a single model call (`find_batch`, then
 `classify_batch`, once per model when several read the same images). A caller that
 wants to load its model only once an image has digits (the command line) runs
-`find_digits`, then `helpers.inference.predict_proba`, then `make_result`.
+`find_digits`, then `classify` (the model, and a second look at wide groups it is unsure
+of), then `make_result`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -26,6 +27,7 @@ from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
 from helpers.photo.segment import Box, Component, group_components, text_rows
+from helpers.photo.split import split_unsure
 
 #: A digit whose top probability is below this is flagged `low_confidence`.
 DEFAULT_THRESHOLD = 0.6
@@ -75,6 +77,9 @@ class Stages:
     rows: list[int]  # per digit: its row of text, 0 = top
     crops: list[np.ndarray]  # per digit: ink crop after stroke-width matching (float 0..1)
     inputs: np.ndarray  # (N, 28, 28) float32: what the model sees
+    labels: np.ndarray = field(repr=False)  # working-size int32: each pixel's component (1-based, 0 = none)
+    members: list[list[int]] = field(repr=False)  # per digit: indices of its components
+    single: bool = False  # the caller said the image holds one digit
 
     def bbox_original(self, box: Box) -> Box:
         """A working-image box in original-image pixels."""
@@ -135,7 +140,7 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     if min(img.shape[:2]) < 4 or int(gray.max()) - int(gray.min()) < 8:
         # A dot, or one flat colour (all white, all black): nothing to find.
         return Stages(img, full, scale, gray, True, empty.astype(np.float32), empty, [], [], [], [],
-                      np.zeros((0, 28, 28), np.float32))
+                      np.zeros((0, 28, 28), np.float32), empty.astype(np.int32), [], single)
     page = find_page(work)
     if is_drawing(gray):
         page[:] = 1  # a canvas: no desk, and its ground may be black
@@ -171,7 +176,8 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     for r, row in enumerate(text_rows(boxes)):
         for i in row:
             rows[i] = r
-    return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, rows, crops, arr)
+    return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, rows, crops, arr,
+                  labels, members, single)
 
 
 def _drop_border_blobs(
@@ -212,8 +218,40 @@ def read_digits(
     an `ImageResult` with no digits and a message saying so.
     """
     path = None if isinstance(image, np.ndarray) else str(image)
-    stages = find_digits(image, single=single)
-    return make_result(path, stages, predict_proba(model, stages.inputs), threshold)
+    stages, probs = classify(find_digits(image, single=single), model)
+    return make_result(path, stages, probs, threshold)
+
+
+def classify(
+    stages: Stages, model: Model, probs: np.ndarray | None = None
+) -> tuple[Stages, np.ndarray]:
+    """The model's probabilities (N, 10) for the digits found, and the stages they belong to.
+
+    A wide group the model is unsure of is read again as two digits when it reads the two
+    pieces of a cut surely (`helpers.photo.split`); the stages returned then have those
+    pieces in its place. `probs`, when given, are the model's answers for `stages.inputs`.
+    """
+    if probs is None:
+        probs = predict_proba(model, stages.inputs) if len(stages.inputs) else np.zeros((0, 10))
+    if stages.single:
+        return stages, probs
+    found = split_unsure(stages.ink, stages.labels, stages.boxes, stages.members, probs,
+                         lambda x: predict_proba(model, x))
+    if not found:
+        return stages, probs
+    boxes, rows, crops, inputs, members, out = [], [], [], [], [], []
+    for i, box in enumerate(stages.boxes):
+        pieces = found.get(i)
+        n = 2 if pieces else 1
+        boxes += list(pieces[0]) if pieces else [box]
+        crops += pieces[2] if pieces else [stages.crops[i]]
+        inputs.append(pieces[1] if pieces else stages.inputs[i : i + 1])
+        out.append(pieces[3] if pieces else probs[i : i + 1])
+        rows += [stages.rows[i]] * n
+        members += [stages.members[i]] * n
+    split = replace(stages, boxes=boxes, rows=rows, crops=crops, inputs=np.concatenate(inputs),
+                    members=members)
+    return split, np.concatenate(out)
 
 
 def make_result(
@@ -281,7 +319,7 @@ def classify_batch(
             continue
         n = len(st.inputs)
         name = None if isinstance(image, np.ndarray) else str(image)
-        out.append(make_result(name, st, probs[k : k + n], threshold))
+        out.append(make_result(name, *classify(st, model, probs[k : k + n]), threshold))
         k += n
     return out
 

@@ -300,6 +300,17 @@ def _drop_blobs(
     return _drop_groups(comps, boxes, members, "blob", filled)
 
 
+def typical_width(boxes: Sequence[Box]) -> float:
+    """The width of a typical digit among `boxes`: the median of those shaped like one digit.
+
+    With fewer than three such, 0.7 of the median height (MNIST digits' usual aspect).
+    """
+    singles = [b[2] for b in boxes if 0.35 * b[3] <= b[2] <= b[3]]
+    if len(singles) >= 3:
+        return float(np.median(singles))
+    return 0.7 * float(np.median([b[3] for b in boxes]))
+
+
 def _split_wide(
     boxes: list[Box], members: list[list[int]], labels: np.ndarray
 ) -> tuple[list[Box], list[list[int]]]:
@@ -313,9 +324,8 @@ def _split_wide(
     """
     if not boxes:
         return boxes, members
-    singles = [b[2] for b in boxes if 0.35 * b[3] <= b[2] <= b[3]]
     height = float(np.median([b[3] for b in boxes]))
-    typical = float(np.median(singles)) if len(singles) >= 3 else 0.7 * height
+    typical = typical_width(boxes)
     out_b: list[Box] = []
     out_m: list[list[int]] = []
     for (x, y, w, h), m in zip(boxes, members, strict=True):
