@@ -192,10 +192,14 @@ show([boxes_on(st)], ["components (digit boxes numbered)"], size=3.2)
 #
 # The digit's own ink (not the paper, not the specks) is cropped. Then two things MNIST did:
 #
-# * **stroke width.** A ballpoint line on a digit over 200 pixels tall is about 1 % of its
-#   height; shrunk to 20 px it would be a faint hairline, while MNIST's strokes are 1.7–3.2 px
-#   wide (10th–90th percentile, measured on the training set). Strokes outside that range are
-#   thickened (or thinned) to MNIST's median, 2.3 px, *before* shrinking;
+# * **stroke width.** A pen's line is a small share of a photographed digit's height (the
+#   cell below measures this photo's); shrunk to 20 px it would be a faint hairline, while
+#   MNIST's strokes are a little over 2 px wide (the cell prints the 10th, 50th and 90th
+#   percentile over the training set). Strokes thinner than 1.7 px or thicker than 3.2 px
+#   (after shrinking) are thickened or thinned to 2.3 px *before* shrinking. These three
+#   constants (`mnist_form.THIN_STROKE`, `THICK_STROKE`, `MNIST_STROKE`) came from an earlier
+#   estimate with another width measure, a little below today's percentiles; the pipeline's
+#   other settings were chosen with them, so they are kept;
 # * **size and position.** The crop is shrunk with anti-aliasing (`INTER_AREA`) so its longer
 #   side is 20 px, keeping its proportions, and placed in a 28×28 image so its centre of mass
 #   is at the centre.
@@ -204,6 +208,15 @@ show([boxes_on(st)], ["components (digit boxes numbered)"], size=3.2)
 
 # %%
 splits = data.load_splits()
+widths = np.array([photo.stroke_width(x > 0.5) for x in splits.x_train])
+lo, mid, hi = np.percentile(widths, [10, 50, 90])
+print(f"MNIST strokes, {len(widths):,} training digits at 0.5: 10th percentile {lo:.2f} px, "
+      f"median {mid:.2f} px, 90th {hi:.2f} px")
+print(f"the pipeline's constants: thicken below {photo.mnist_form.THIN_STROKE} px, thin above "
+      f"{photo.mnist_form.THICK_STROKE} px, to {photo.mnist_form.MNIST_STROKE} px")
+bx, by, bw, bh = st.boxes[0]
+pen = photo.stroke_width(st.mask[by : by + bh, bx : bx + bw])
+print(f"this photo: strokes {pen:.1f} px wide on a digit {bh} px tall ({pen / bh:.1%} of its height)")
 mnist_sevens = splits.x_train[splits.y_train == 7][:3]
 x28 = st.inputs[0]
 ys, xs = np.mgrid[0:28, 0:28]
@@ -416,10 +429,11 @@ for path in mine:
 # ## 5. How well does it work on real handwriting?
 #
 # The synthetic photos above were made for this notebook, so they prove little. The real
-# test is handwriting from elsewhere. The project keeps a set of **386 real digits** from 33
-# public MNIST projects (`../shared/external-digits/`, described in its `README.md` and
-# `SOURCES.md`): phone photos of pen on paper, scans, drawings in paint programs, and small
-# crops people made of their own writing; both polarities, from 28 px to 2,600 px. Each holds
+# test is handwriting from elsewhere. The project keeps a set of **real digits** from public
+# MNIST projects (`../shared/external-digits/`, described in its `README.md` and
+# `SOURCES.md`; the cell below counts them): phone photos of pen on paper, scans, drawings in
+# paint programs, and small crops people made of their own writing; both polarities, from tiny
+# crops to full phone photos. Each holds
 # one digit, so it is read in single-digit mode (the largest blob clear of the picture's edge,
 # plus the pieces near it); it is also read as `predict` reads any photo, where a speck read
 # as a second digit, or a digit cut in two, counts as a failure. The set is used only to
@@ -432,6 +446,11 @@ root = external_sets.external_root()
 HAVE_EXTERNAL = (root / "labels.csv").is_file()
 shown = os.path.relpath(root, data.REPO_ROOT)  # "../shared/external-digits": no machine paths
 print(f"external set: {shown} ({'found' if HAVE_EXTERNAL else 'not found: part 5 is skipped'})")
+if HAVE_EXTERNAL:
+    listed = external_sets.load_external_set(root)
+    sides = [max(cv2.imread(str(f), cv2.IMREAD_UNCHANGED).shape[:2]) for f in listed["file"]]
+    print(f"{len(listed)} digits from {listed['source_repo'].nunique()} public projects; "
+          f"longer side {min(sides)} px to {max(sides):,} px; by kind: {listed['kind'].value_counts().to_dict()}")
 
 # %%
 if HAVE_EXTERNAL:
@@ -482,14 +501,20 @@ if HAVE_EXTERNAL:
                               ncols=8))
 
 # %% [markdown]
-# **USPS.** A second, independent check: 2,007 test digits scanned from US mail envelopes
-# (16×16 pixels, values −1…1). They are brought to MNIST's form by the *same* function as the
+# **USPS.** A second, independent check: test digits scanned from US mail envelopes (the
+# cell prints their number, size and value range). They are brought to MNIST's form by the *same* function as the
 # photos (`photo.to_mnist`: stroke width, 20-pixel box, centre of mass).
 
 # %%
 if HAVE_EXTERNAL and (root / "usps" / "usps.mat").is_file():
     x_tr, y_tr, x_te, y_te = external_sets.load_usps(root)
     usps_acc = external_sets.usps_accuracy(model, root)
+    from scipy.io import loadmat
+
+    raw = loadmat(root / "usps" / "usps.mat", variable_names=["Xtst"])["Xtst"]  # one row per digit
+    side = int(np.sqrt(raw.shape[1]))
+    print(f"USPS test set as stored: {len(raw):,} digits of {side}×{side} pixels, "
+          f"values {raw.min():.0f}…{raw.max():.0f}")
     print(f"{name}: USPS test accuracy {usps_acc:.2%} ({len(x_te):,} digits)")
     display(plots.sample_grid(x_te[:10], y_te[:10], ncols=10))
 else:
