@@ -71,7 +71,7 @@ def rgb(img: np.ndarray) -> np.ndarray:
 
 
 def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
-    """Images side by side in one small figure (dpi 80)."""
+    """Images side by side in one figure (at `plots.DPI`)."""
     ncols = ncols or len(images)
     nrows = -(-len(images) // ncols)
     fig, axes = plots.panels(nrows, ncols, figsize=(size * ncols, size * nrows))

@@ -265,3 +265,18 @@ def test_package_exports_every_figure_function():
     assert names <= set(plots.__all__)
     assert all(hasattr(plots, name) for name in plots.__all__)
     assert not hasattr(plots, "rejection_curve")  # that name is the table in helpers.evaluate
+
+
+def test_styled_tables_have_a_plain_text_form_in_ipython():
+    """A styled table's plain form shows its formatted numbers, not "<Styler at 0x…>"."""
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        plots.show_tables_as_text()
+        styled = pd.DataFrame({"accuracy": [0.98765]}, index=["mlp"]).style.format("{:.2%}")
+        data, _ = shell.display_formatter.format(styled)
+        assert "98.77%" in data["text/plain"] and "Styler at" not in data["text/plain"]
+    finally:
+        InteractiveShell.clear_instance()

@@ -14,7 +14,7 @@ Modules: `base` (figure class, `panels`), `images` (digit images),
 `training` (training curves, comparisons), `evaluation` (mistakes and certainty).
 """
 
-from helpers.plots.base import DPI, RIGHT, WRONG, PlotFigure, panels
+from helpers.plots.base import DPI, RIGHT, WRONG, PlotFigure, panels, show_tables_as_text
 from helpers.plots.evaluation import (
     confidence_histogram,
     confusion_difference,
@@ -34,11 +34,14 @@ from helpers.plots.images import (
 )
 from helpers.plots.training import comparison_bar, training_curves
 
+show_tables_as_text()  # importing plots in a notebook is the notebooks' one shared setup
+
 __all__ = [
     "DPI",
     "IMAGE_CMAP",
     "RIGHT",
     "WRONG",
+    "show_tables_as_text",
     "PlotFigure",
     "augmentation_grid",
     "class_means",

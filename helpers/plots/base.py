@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-DPI = 80
+DPI = 100
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
@@ -25,6 +25,26 @@ class PlotFigure(Figure):
         buf = io.BytesIO()
         self.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
+
+
+def _styler_text(styler: Any, printer: Any, cycle: bool) -> None:
+    printer.text(styler.to_string())
+
+
+def show_tables_as_text() -> None:
+    """Give pandas' styled tables a plain-text form in IPython (their numbers, formatted).
+
+    A `Styler` has only HTML; its plain form is "<Styler at 0x…>", which is what a
+    terminal, a diff of the notebook or a text-only reader then sees.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/plain"].for_type_by_name(
+            "pandas.io.formats.style", "Styler", _styler_text)
 
 
 def _figure(
