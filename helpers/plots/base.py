@@ -28,7 +28,12 @@ class PlotFigure(Figure):
 
 
 def _styler_text(styler: Any, printer: Any, cycle: bool) -> None:
-    printer.text(styler.to_string())
+    """The table's formatted cells in aligned columns: labels to the left, values to the right."""
+    rows = [line.split("\x1f") for line in styler.to_string(delimiter="\x1f").splitlines()]
+    widths = [max(len(r[k]) for r in rows if k < len(r)) for k in range(max(map(len, rows)))]
+    printer.text("\n".join(
+        "  ".join(cell.ljust(widths[0]) if k == 0 else cell.rjust(widths[k]) for k, cell in enumerate(r))
+        for r in rows))
 
 
 def show_tables_as_text() -> None:
