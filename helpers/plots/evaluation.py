@@ -42,7 +42,7 @@ def _matrix_heatmap(
         ax=ax,
         annot=_cell_text(values, as_percent),
         fmt="",
-        annot_kws={"fontsize": 7},
+        annot_kws={"fontsize": 9},
         cbar_kws={"shrink": 0.8, "label": cbar_label},
         square=True,
         linewidths=0.5,
@@ -150,7 +150,7 @@ def confidence_histogram(
         ax.set_yscale("log")
     ax.set_xlabel("confidence (top-class probability)")
     ax.set_ylabel("predictions" + (" (log scale)" if log else ""))
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.set_title(title or "Confidence of right and wrong answers", fontsize=10)
     return fig
 
@@ -187,12 +187,13 @@ def reliability_diagram(
     # How many answers each bar stands for: bins with a handful of images are noise.
     for x0, w, a, n in zip(left, width, acc, full["count"].to_numpy(), strict=True):
         ax.text(x0 + w / 2, 0.02, f"{n:,}", rotation=90, ha="center", va="bottom",
-                fontsize=6, color="white" if a > 0.2 else "black")
+                fontsize=9, color="white" if a > 0.2 else "black")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
-    ax.legend(fontsize=7, loc="upper left")
+    # Below the axes: inside, it would hide the bars of the middle bins.
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     default = "Reliability diagram" + (f" (ECE {ece:.2%})" if ece is not None else "")
     ax.set_title(title or default, fontsize=10)
     return fig
@@ -223,7 +224,7 @@ def rejection_chart(
     ax.set_xlabel("% of test images rejected (confidence below threshold)")
     ax.set_ylabel("% accuracy on the rest")
     if len(named) > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     ax.set_title(title or "Accuracy vs. share rejected", fontsize=10)
     return fig
 
@@ -244,12 +245,12 @@ def robustness_chart(
     for j, model in enumerate(df.columns):
         values = df[model].to_numpy(dtype=np.float64)
         bars = ax.barh(centres + (j - (cols - 1) / 2) * height, values, height, label=str(model))
-        ax.bar_label(bars, labels=[f"{v:.1%}" for v in values], fontsize=7, padding=2)
+        ax.bar_label(bars, labels=[f"{v:.1%}" for v in values], fontsize=9, padding=2)
     ax.set_yticks(centres, [str(i) for i in df.index])
     ax.invert_yaxis()  # first perturbation (usually "clean") on top
     ax.set_xlim(0, 1.12)  # room for the value labels past 100%
     ax.set_xticks(np.linspace(0, 1, 6), [f"{int(100 * t)}%" for t in np.linspace(0, 1, 6)])
     ax.set_xlabel("test accuracy")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # clear of the bars
     ax.set_title(title or "Accuracy on perturbed test images", fontsize=10)
     return fig

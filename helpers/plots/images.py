@@ -84,7 +84,7 @@ def sample_grid(
         if conf is not None:
             parts.append(_percent(conf[i]))
         if parts:
-            ax.set_title("\n".join(parts), fontsize=8, color=color, pad=2)
+            ax.set_title("\n".join(parts), fontsize=9, color=color, pad=2)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -123,7 +123,7 @@ def class_means(x: Any, y: Any) -> Figure:
         ax.imshow(mean, cmap=IMAGE_CMAP, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"{d}  (n={len(idx):,})", fontsize=7)
+        ax.set_title(f"{d}  (n={len(idx):,})", fontsize=9)
     return fig
 
 
@@ -180,7 +180,7 @@ def augmentation_grid(
         for col, images in enumerate(columns):
             _show(axes[row, col], images[row])
     for ax, name in zip(axes[0], titles, strict=True):
-        ax.set_title(name, fontsize=8)
+        ax.set_title(name, fontsize=9)
     return fig
 
 
@@ -225,7 +225,7 @@ def probability_bars(
         bars = ax.bar(range(k), p[i], color=colors)
         ax.set_ylim(0, 1)
         ax.set_xticks(range(k))
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=9)
         if y is not None:
             # The true class's bar is often too short to see, so mark its tick label too.
             bars[int(y[i])].set_edgecolor(RIGHT)
@@ -234,5 +234,5 @@ def probability_bars(
         title = f"pred {pred} ({_percent(p[i, pred])})"
         if y is not None:
             title += f", true {int(y[i])}"
-        ax.set_title(title, fontsize=8, color=WRONG if wrong else "black")
+        ax.set_title(title, fontsize=9, color=WRONG if wrong else "black")
     return fig

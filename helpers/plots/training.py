@@ -47,7 +47,7 @@ def training_curves(
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.set_title(label, fontsize=10)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -80,15 +80,15 @@ def comparison_bar(
     for j, column in enumerate(numeric.columns):
         values = numeric[column].to_numpy(dtype=np.float64)
         bars = ax.bar(centres + (j - (cols - 1) / 2) * width, values, width, label=str(column))
-        ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7, padding=2)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=9, padding=2)
     ax.set_xticks(centres, [str(i) for i in numeric.index], rotation=0 if rows < 6 else 30)
     ax.set_ylabel(ylabel)
     if ylim is not None:
-        ax.set_ylim(*ylim)
+        ax.set_ylim(ylim[0], ylim[1] + 0.08 * (ylim[1] - ylim[0]))  # room for the value labels
     else:
-        ax.margins(y=0.15)  # room for the value labels
-    if cols > 1:
-        ax.legend(fontsize=8)
+        ax.margins(y=0.15)
+    if cols > 1:  # beside the axes: inside, it would hide the value labels of the first bars
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
