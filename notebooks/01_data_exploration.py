@@ -52,7 +52,10 @@ for name, array in [("x_train", x_train), ("y_train", y_train), ("x_test", x_tes
     print(f"{name:8} shape {str(array.shape):15} dtype {array.dtype}  min {array.min():3d}  max {array.max():3d}")
 
 # %% [markdown]
-# Each image is a 28×28 grid of bytes: 0 is the black background, 255 the whitest ink. The labels
+# Each image is a 28×28 grid of bytes: 0 is the background, 255 the strongest ink (MNIST stores
+# light ink on black). Our figures draw them the other way round, with a reversed gray map: 0
+# shows white and 255 black, so digits look like ink on paper; every notebook keeps that, and
+# notebook 05 says where it shows a picture in MNIST's stored polarity. The labels
 # are plain integers 0–9. Training and test sets come from different writers, so test accuracy
 # tells us how well a model reads handwriting it has never seen.
 #
@@ -101,7 +104,7 @@ print(f"training digits with some ink in the outer 4-pixel band: {share:.1%}")
 # %% [markdown]
 # So the border is *not* empty for most digits, only nearly so: the ink sits mostly in the
 # middle 20×20, which is what a model learns to expect. Notebook 05 repeats exactly these steps
-# on real photos.
+# on real handwriting.
 #
 # The mean image of each class shows what a "typical" digit looks like — and how much the
 # strokes vary (blurry regions are where writers disagree):

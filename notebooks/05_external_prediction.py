@@ -227,6 +227,11 @@ show([st.crops[0], x28, *mnist_sevens],
 # %% [markdown]
 # ### Step 6 — the prediction
 #
+# (A note on polarity: the pictures of steps 2–5, drawn by this notebook's `show`, keep MNIST's
+# stored polarity, light ink on black, because that is what the pipeline builds. The figures
+# from `helpers.plots`, like the input above the bars below, use the reversed gray map of
+# notebooks 01–04: dark ink on white. Both show the same numbers.)
+#
 # The model gives ten probabilities. `read_digits` runs all the steps above and returns, per
 # digit, the label, its probability, the top 3, the box in the photo's own pixels, and a
 # `low_confidence` flag when the probability is under 60 %.
@@ -551,8 +556,9 @@ if HAVE_EXTERNAL:
 #   from solved: squared paper, pencil, touching digits and the desk in view still fail often,
 #   and on the real digits of part 5 these page rules read a few fewer than the simpler
 #   pipeline before them did (the README keeps the earlier figures).
-# * Many remaining errors on real digits come from the pipeline dropping or cutting a digit
-#   before the model sees it; the rest are clutter and writing styles MNIST lacks.
+# * Most failures on real digits happen before the model sees the digit: the failure gallery
+#   of part 5 counts those where no digit was found at all (every blob dropped by a rule of
+#   step 4); in others part of the digit was lost or clutter was kept.
 # * A confident answer is not a correct one: on input unlike its training data (the naive
 #   resize above) the model is sure and wrong.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,

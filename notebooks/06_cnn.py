@@ -138,9 +138,12 @@ assert cnn_test >= 0.994, f"the CNN should reach 99.4% test accuracy, got {cnn_t
 # ## 3. What the network looks at
 #
 # The first layer's 3×3 filters, and what each of the first block's and second block's channels
-# responds to in one test digit (bright = strong response). Early filters react to edges of
-# particular orientations; after pooling, the second block's maps are coarser and respond to
-# combinations of strokes.
+# responds to in one test digit. A filter's weights have a sign, so they are drawn with a
+# diverging colour map centred on zero (red positive, blue negative, white zero; one scale for
+# all 16 filters, printed in the title). The feature maps come after a ReLU, so they are zero
+# or positive; each is rescaled to its own range and drawn like the digits (dark = its
+# strongest response, white = none). Early filters react to edges of particular orientations;
+# after pooling, the second block's maps are coarser and respond to combinations of strokes.
 
 # %%
 def to_unit(stack: np.ndarray) -> np.ndarray:
@@ -150,9 +153,15 @@ def to_unit(stack: np.ndarray) -> np.ndarray:
     return (stack - low) / np.maximum(high - low, 1e-8)
 
 
-filters = cnn.get_layer("conv_1a").get_weights()[0]  # (3, 3, 1, channels)
-plots.sample_grid(to_unit(filters[:, :, 0, :].transpose(2, 0, 1)), ncols=16,
-                  title="conv_1a: the first 3×3 filters (bright = positive weight)")
+filters = cnn.get_layer("conv_1a").get_weights()[0][:, :, 0, :16].transpose(2, 0, 1)  # (16, 3, 3)
+limit = float(np.abs(filters).max())
+fig, axes = plots.panels(1, 16, figsize=(12, 1.6))
+for ax, kernel in zip(axes.flat, filters, strict=True):
+    shown = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_axis_off()
+fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=1.0, aspect=8)
+fig.suptitle(f"conv_1a: the first 16 3×3 filters (red > 0 > blue, scale ±{limit:.2f})", fontsize=10)
+fig
 
 # %%
 digit = splits.x_test[:1]
@@ -160,14 +169,15 @@ for layer_name in ("relu_1a", "relu_2a"):
     probe = keras.Model(cnn.input, cnn.get_layer(layer_name).output)  # the network up to this layer
     maps = np.asarray(probe(digit))[0].transpose(2, 0, 1)  # (channels, height, width)
     display(plots.sample_grid(to_unit(maps[:16]), ncols=16,
-                              title=f"{layer_name}: first 16 feature maps for a {splits.y_test[0]}"))
+                              title=f"{layer_name}: first 16 feature maps for a {splits.y_test[0]} "
+                                    "(dark = strongest response; each map scaled on its own)"))
 
 # %% [markdown]
 # ## 4. Every model in the series, side by side
 #
 # Parameters, training time (as recorded when each model was trained on this machine), inference
 # time for the 10,000 test images, clean test accuracy, accuracy on the perturbed test suite of
-# notebook 03, and accuracy on the real external photos of notebook 05 (when that folder is
+# notebook 03, and accuracy on the real external digits of notebook 05 (photos, scans and drawings) (when that folder is
 # present). All choices were made on the validation set; these numbers are reported once.
 
 # %%
@@ -240,16 +250,20 @@ if "external photos" in comparison:
 #   models are within about a percentage point — MNIST's test set is easy for anything that
 #   learned the training set well.
 # - **Shifts, rotations, scaling, stroke width, blur**: the CNN is the most robust model on each.
-#   A 4-pixel shift, which the plain MLP could not survive, costs it under two points: convolution
-#   and pooling respond to local patterns wherever they appear.
+#   A 4-pixel shift, which the plain MLP could not survive, costs it under two points (table
+#   above). Both it and the augmented MLP were trained with the same augmentation, so the gap
+#   between those two comes from the architecture or its training recipe; this series trains no
+#   CNN without augmentation, so it cannot say how much of that robustness convolution and
+#   pooling give on their own.
 # - **Noise**: the CNN reads noisy digits slightly better than the augmented MLP (a quarter of a
 #   point, some 25 of the 10,000 images), and far better than the first version of the CNN,
 #   trained on rotations, shifts and zooms only, which read fewer than half of them (see the
 #   table in section 2). As for the MLP in notebook 03, robustness came
 #   from what training sampled, and the amount was chosen on validation images.
-# - **Real photos**: on the external photos the three models are within a few images of each
-#   other. Most remaining failures there come from the photo pipeline (a stroke lost before the
-#   model sees the digit, see notebook 05), so a better model alone cannot fix them. On USPS,
+# - **Real handwriting**: on the external digits (photos, scans and drawings) the three models
+#   are within a few images of each other (counts printed above): chance, not a ranking. Most
+#   failures there happen in the photo pipeline before any model sees the digit (in notebook
+#   05, most found no digit at all), so a better model alone cannot fix them. On USPS,
 #   cleaner scanned digits from another source, the ranking follows clean accuracy.
 # - **Cost**: the CNN has a quarter of the MLP's weights but needs far more computation per image:
 #   the table above gives each model's training time and its time to read the 10,000 test digits
