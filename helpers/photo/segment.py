@@ -311,6 +311,14 @@ def typical_width(boxes: Sequence[Box]) -> float:
     return 0.7 * float(np.median([b[3] for b in boxes]))
 
 
+def piece_box(own: np.ndarray, box: Box, a: int, b: int) -> Box | None:
+    """Columns a..b of `box` (its ink mask `own`), shrunk to their ink rows; None when empty."""
+    rows = np.nonzero(own[:, a:b].any(axis=1))[0]
+    if not len(rows):
+        return None
+    return box[0] + a, box[1] + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)
+
+
 def _split_wide(
     boxes: list[Box], members: list[list[int]], labels: np.ndarray
 ) -> tuple[list[Box], list[list[int]]]:
@@ -353,9 +361,9 @@ def _split_wide(
         cuts.append(w)
         pieces_b = []
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            rows = np.nonzero(ink[:, a:b].any(axis=1))[0]
-            if b - a >= 3 and len(rows):
-                pieces_b.append((x + a, y + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)))
+            piece = piece_box(ink, (x, y, w, h), a, b)
+            if b - a >= 3 and piece:
+                pieces_b.append(piece)
         # Every digit of a number is about as tall as the others: a piece under half the group's
         # height is the long bar of a 7 or a 5 cut off its digit, not a digit.
         if any(pb[3] < 0.5 * h for pb in pieces_b):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from helpers.photo.mnist_form import digit_ink, to_mnist
-from helpers.photo.segment import Box, typical_width
+from helpers.photo.segment import Box, piece_box, typical_width
 
 #: A group at least this many typical digit widths wide may hold two digits ...
 WIDE = 1.4
@@ -34,17 +34,12 @@ PIECE_HEIGHT = 0.7
 
 def _cuts(box: Box, own: np.ndarray) -> list[tuple[Box, Box]]:
     """Every cut of `box` at a column of its middle half, as two boxes shrunk to their ink rows."""
-    x, y, w, h = box
+    w, h = box[2], box[3]
     out = []
     for c in range(w // 4, 3 * w // 4 + 1, max(1, w // 30)):
-        pair = []
-        for a, b in ((0, c), (c, w)):
-            rows = np.nonzero(own[:, a:b].any(axis=1))[0]
-            if b - a < 2 or not len(rows):
-                break
-            pair.append((x + a, y + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)))
-        if len(pair) == 2 and min(p[3] for p in pair) >= PIECE_HEIGHT * h:
-            out.append((pair[0], pair[1]))
+        left, right = piece_box(own, box, 0, c), piece_box(own, box, c, w)
+        if c >= 2 and w - c >= 2 and left and right and min(left[3], right[3]) >= PIECE_HEIGHT * h:
+            out.append((left, right))
     return out
 
 
