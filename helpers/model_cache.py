@@ -10,8 +10,10 @@ runs on its own and each model trains once per machine and per version of the co
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import keras
@@ -19,8 +21,12 @@ import tensorflow as tf
 
 from helpers import data, registry
 from helpers.inference import accuracy, load_model, quiet_native_output
+from helpers.models import build_model
 from helpers.registry import ModelError, Recipe
-from helpers.training import fit
+from helpers.training import compile_model, fit
+
+#: MNIST's training images minus the validation split: the steps of an epoch depend on it.
+TRAIN_SIZE = 60_000 - data.VALIDATION_SIZE
 
 # Read with the modules above: the source of the code this process will train with.
 _IMPORTED_SOURCES = registry.source_texts()
@@ -127,3 +133,72 @@ def train_series() -> str:
         if not registry.is_current(name):
             get_model(name)
     return registry.best_model_name()
+
+
+# ---------------------------------------------------------------- a notebook's model and the library's
+
+_UNCOMPARED = {"name", "module", "registered_name", "trainable"}
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    """A nested Keras config as {"dotted.key": leaf}, without names (they differ by construction)."""
+    if isinstance(value, Mapping):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if key not in _UNCOMPARED:
+                out.update(_flat(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, list):
+        value = tuple(value)
+    return {prefix.rstrip("."): value}
+
+
+def _first_difference(mine: dict, library: dict) -> str:
+    for key in sorted(set(mine) | set(library)):
+        if mine.get(key) != library.get(key):
+            return f"{key} {mine.get(key)!r}, the library's {library.get(key)!r}"
+    return ""
+
+
+def _layers(model: keras.Model) -> list[tuple[str, dict]]:
+    return [(type(layer).__name__, _flat(layer.get_config())) for layer in model.layers
+            if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def library_difference(model: keras.Model, name: str, *, patience: int) -> str:
+    """How a notebook's compiled model differs from the library's recipe `name`: "" when it does not.
+
+    Compares the input shape, every layer's type and settings (names aside), the compile
+    settings (optimizer and its schedule, which holds the epochs and batch size, loss, metrics)
+    and the early-stopping patience. When they all agree, training the notebook's model would
+    repeat the cached model's training, so the notebook can reuse it.
+    """
+    recipe = registry.RECIPES[name]
+    library = build_model(recipe.model)
+    compile_model(library, recipe.train, steps_per_epoch=math.ceil(TRAIN_SIZE / recipe.train.batch_size))
+    if tuple(model.input_shape) != tuple(library.input_shape):
+        return f"input shape {model.input_shape}, the library's {library.input_shape}"
+    mine, theirs = _layers(model), _layers(library)
+    if len(mine) != len(theirs):
+        return f"{len(mine)} layers, the library's {len(theirs)}"
+    for i, ((kind, cfg), (ref_kind, ref_cfg)) in enumerate(zip(mine, theirs, strict=True), start=1):
+        if kind != ref_kind:
+            return f"layer {i} is {kind}, the library's is {ref_kind}"
+        if diff := _first_difference(cfg, ref_cfg):
+            return f"layer {i} ({kind}): {diff}"
+    if not model.compiled:
+        return "the model is not compiled"
+    if diff := _first_difference(_flat(model.get_compile_config()), _flat(library.get_compile_config())):
+        return f"compile: {diff}"
+    if patience != recipe.train.patience:
+        return f"early-stopping patience {patience}, the library's {recipe.train.patience}"
+    return ""
+
+
+def show_log(history: Mapping[str, Sequence[float]]) -> None:
+    """Print a stored training history in the form the training log takes while training."""
+    for epoch, (loss, acc, val_loss, val_acc) in enumerate(zip(
+            history["loss"], history["accuracy"], history["val_loss"], history["val_accuracy"],
+            strict=True), start=1):
+        print(f"epoch {epoch:3d}  loss {loss:.4f}  acc {acc:.4f}  "
+              f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}")

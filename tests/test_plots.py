@@ -44,6 +44,9 @@ def _all_figures() -> dict[str, Figure]:
         "rejection_chart": plots.rejection_chart(ev.rejection_curve(Y, PROBS)),
         "robustness_chart": plots.robustness_chart(pd.DataFrame({"m": [0.9, 0.5]}, ["a", "b"])),
         "probability_bars": plots.probability_bars(PROBS[:2]),
+        "first_steps": plots.first_steps([2.3, 1.0, 0.5, 0.4], [1e-3, 5e-4, 1e-4, 1e-5], 2),
+        "history_panels": plots.history_panels(
+            {"a": {"r": {"loss": [1.0, 0.5], "val_accuracy": [0.9, 0.95]}}}),
     }
 
 
@@ -140,6 +143,28 @@ def test_comparison_bar_one_bar_per_cell_with_values():
     assert ax.get_title() == "Models" and lo == 0.9 and 1.0 < hi <= 1.01, "room above 1.0 for the labels"
     legend = ax.get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["val", "test"]
+
+
+def test_first_steps_loss_per_batch_with_epoch_marks_and_the_whole_schedule():
+    fig = plots.first_steps(np.linspace(2.3, 0.1, 50), np.linspace(1e-3, 1e-5, 200), 20)
+    left, right = fig.axes
+    one_batch, running = left.get_lines()[:2]
+    assert len(one_batch.get_xdata()) == 50 and len(running.get_xdata()) < 50
+    marks = [line for line in left.get_lines()[2:] if line.get_linestyle() == ":"]
+    assert [m.get_xdata()[0] for m in marks] == [20, 40]  # the ends of epochs 1 and 2
+    assert right.get_lines()[0].get_xdata()[-1] == pytest.approx(199 / 20)  # epochs, not steps
+    assert left.get_yscale() == "log"
+
+
+def test_history_panels_one_line_per_run_rows_per_key_shared_scales():
+    runs = {"a": {"x": {"loss": [1.0, 0.5], "val_accuracy": [0.9, 0.95]},
+                  "y": {"loss": [2.0, 1.0], "val_accuracy": [0.8, 0.9]}},
+            "b": {"x": {"loss": [0.3, 0.2], "val_accuracy": [0.97, 0.98]}}}
+    fig = plots.history_panels(runs)
+    assert len(fig.axes) == 4 and [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1, 2, 1]
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()  # a row compares at a glance
+    assert fig.axes[0].get_ylabel().startswith("training loss") and fig.axes[2].get_yscale() == "linear"
 
 
 def test_augmentation_grid_rows_and_columns():
@@ -249,6 +274,8 @@ def test_probability_bars_ten_bars_per_digit():
         (lambda: plots.confusion_heatmap(np.ones((3, 4))), "square"),
         (lambda: plots.comparison_bar(pd.DataFrame()), "non-empty"),
         (lambda: plots.probability_bars(PROBS[:2], X[:3]), "images"),
+        (lambda: plots.first_steps([], [1e-3], 1), "non-empty"),
+        (lambda: plots.history_panels({"a": {"r": {"loss": [1.0]}}}), "val_accuracy"),
     ],
 )
 def test_bad_input_raises_clear_value_error(call, message):
@@ -262,7 +289,7 @@ def test_package_exports_every_figure_function():
         "panels", "sample_grid", "samples_per_class", "class_means", "pixel_histogram",
         "augmentation_grid", "probability_bars", "training_curves", "comparison_bar",
         "confusion_heatmap", "confusion_difference", "confidence_histogram",
-        "reliability_diagram", "rejection_chart", "robustness_chart",
+        "reliability_diagram", "rejection_chart", "robustness_chart", "first_steps", "history_panels",
         "PlotFigure", "DPI", "IMAGE_CMAP", "RIGHT", "WRONG",
     }
     assert names <= set(plots.__all__)

@@ -32,7 +32,7 @@ from helpers.plots.images import (
     sample_grid,
     samples_per_class,
 )
-from helpers.plots.training import comparison_bar, training_curves
+from helpers.plots.training import comparison_bar, first_steps, history_panels, training_curves
 
 show_tables_as_text()  # importing plots in a notebook is the notebooks' one shared setup
 
@@ -49,6 +49,8 @@ __all__ = [
     "confidence_histogram",
     "confusion_difference",
     "confusion_heatmap",
+    "first_steps",
+    "history_panels",
     "panels",
     "pixel_histogram",
     "probability_bars",

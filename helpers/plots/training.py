@@ -92,3 +92,70 @@ def comparison_bar(
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def first_steps(
+    losses: Sequence[float], learning_rates: Sequence[float], steps_per_epoch: int
+) -> Figure:
+    """Left: the loss of each training batch over the first steps, and its running mean.
+    Right: the learning rate at every step of the whole run, epochs marked, first steps shaded."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim != 1 or not len(losses) or not len(learning_rates) or steps_per_epoch < 1:
+        raise ValueError("losses and learning_rates: expected non-empty lists; steps_per_epoch ≥ 1")
+    fig, axes = _figure(1, 2, figsize=(9, 3))
+    left, right = axes[0]
+    steps = np.arange(1, len(losses) + 1)
+    window = max(1, min(20, len(losses) // 5))
+    running = np.convolve(losses, np.ones(window) / window, mode="valid")
+    left.plot(steps, losses, color="0.7", linewidth=0.8, label="one batch")
+    left.plot(steps[window - 1:], running, color="C0", label=f"mean of {window} batches")
+    for epoch_end in range(steps_per_epoch, len(losses) + 1, steps_per_epoch):
+        label = "end of an epoch" if epoch_end == steps_per_epoch else None
+        left.axvline(epoch_end, color="gray", linestyle=":", linewidth=1, label=label)
+    left.set(xlabel="step (one batch, one weight update)", ylabel="loss (cross-entropy)", yscale="log")
+    left.set_title(f"the first {len(losses)} steps", fontsize=10)
+    left.legend(fontsize=9)
+    rates = np.asarray(learning_rates, dtype=np.float64)
+    epochs = np.arange(len(rates)) / steps_per_epoch
+    right.plot(epochs, rates, color="C1")
+    right.axvspan(0, len(losses) / steps_per_epoch, color="C0", alpha=0.15, label="the steps on the left")
+    right.set(xlabel="epoch (one pass over the training images)", ylabel="learning rate")
+    right.set_title("the learning-rate schedule", fontsize=10)
+    right.legend(fontsize=9)
+    return fig
+
+
+def history_panels(
+    groups: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
+    keys: Sequence[str] = ("loss", "val_accuracy"),
+) -> Figure:
+    """One row of panels per key (e.g. loss, validation accuracy), one column per group of runs.
+
+    Each run of a group is a line over the epochs; losses on a log scale; rows share their
+    y axis. `groups` maps a column title to {run label: Keras history dict}.
+    """
+    if not groups or any(not runs for runs in groups.values()):
+        raise ValueError("groups: expected {title: {run label: history}} with at least one run in each group")
+    fig, axes = _figure(len(keys), len(groups), figsize=(4.2 * len(groups), 2.6 * len(keys)),
+                        sharex=True, sharey="row")  # shared scales: the groups compare at a glance
+    for row, key in enumerate(keys):
+        for col, (title, runs) in enumerate(groups.items()):
+            ax = axes[row][col]
+            for i, (label, history) in enumerate(runs.items()):
+                if key not in history:
+                    raise ValueError(f"run {label!r}: no {key!r} in its history (has {sorted(history)})")
+                values = history[key]
+                ax.plot(np.arange(1, len(values) + 1), values, marker="o", color=f"C{i}", label=label)
+            name = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
+                    "val_accuracy": "validation accuracy"}.get(key, key)
+            ax.set_ylabel(name + (" (log scale)" if "loss" in key else ""))
+            if "loss" in key:
+                ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if row == 0:
+                ax.set_title(title, fontsize=10)
+            if row == len(keys) - 1:
+                ax.set_xlabel("epoch")
+    for ax in axes[0]:
+        ax.legend(fontsize=9)
+    return fig
