@@ -104,20 +104,24 @@ print(f"exact McNemar p-value (chance of a split this lopsided if both were equa
 # ## 2. Confusion matrices
 #
 # Row = the true digit, column = the model's answer. The diagonal holds the
-# correct answers; every other cell is a kind of mistake. Zero cells are left
-# blank so the few mistakes stand out.
+# correct answers; every other cell is a kind of mistake. The correct answers
+# outnumber any mistake a hundred times over, so on one colour scale the
+# mistakes would all look white: here the diagonal is written in grey and left
+# out of the colour scale, which belongs to the mistakes alone (each panel has
+# its own scale: read the colour bars). Zero cells are left blank.
 
 # %%
 cms = {name: evaluate.confusion_matrix(y_test, preds[name]) for name in NAMES}
 fig, axes = plots.panels(1, 2, figsize=(9, 3.8))
 for ax, name in zip(axes[0], NAMES, strict=True):
-    plots.confusion_heatmap(cms[name], ax=ax, title=f"{name} (counts)")
+    plots.confusion_heatmap(cms[name], ax=ax, title=f"{name} (counts; colour: mistakes)", mistakes_only=True)
 display(fig)
 
 # %% [markdown]
 # Counts depend on how many examples of each digit the test set has (there are
 # more 1s than 5s). Dividing each row by its total gives the share of each
-# true digit that went to each answer.
+# true digit that went to each answer (here on one scale, diagonal included: it
+# shows how small every mistake is next to the correct answers).
 
 # %%
 fig, axes = plots.panels(1, 2, figsize=(9, 3.8))

@@ -213,20 +213,23 @@ def to_unit(stack: np.ndarray) -> np.ndarray:
     return (stack - low) / np.maximum(high - low, 1e-8)
 
 
-filters = cnn.get_layer("conv_1a").get_weights()[0][:, :, 0, :16].transpose(2, 0, 1)  # (16, 3, 3)
+first_conv = next(layer for layer in cnn.layers if isinstance(layer, layers.Conv2D))
+filters = first_conv.get_weights()[0][:, :, 0, :16].transpose(2, 0, 1)  # (16, 3, 3)
 limit = float(np.abs(filters).max())
 fig, axes = plots.panels(1, 16, figsize=(12, 1.6))
 for ax, kernel in zip(axes.flat, filters, strict=True):
     shown = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set_axis_off()
 fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=1.0, aspect=8)
-fig.suptitle(f"conv_1a: the first 16 3×3 filters (red > 0 > blue, scale ±{limit:.2f})", fontsize=10)
+fig.suptitle(f"{first_conv.name}: the first 16 3×3 filters (red > 0 > blue, scale ±{limit:.2f})", fontsize=10)
 fig
 
 # %%
 digit = splits.x_test[:1]
-for layer_name in ("relu_1a", "relu_2a"):
-    probe = keras.Model(cnn.input, cnn.get_layer(layer_name).output)  # the network up to this layer
+relus = [layer for layer in cnn.layers if isinstance(layer, layers.Activation)]
+for layer in relus[:2]:  # after the first and the second convolution
+    layer_name = layer.name
+    probe = keras.Model(cnn.inputs, layer.output)  # the network up to this layer
     maps = np.asarray(probe(digit))[0].transpose(2, 0, 1)  # (channels, height, width)
     display(plots.sample_grid(to_unit(maps[:16]), ncols=16,
                               title=f"{layer_name}: first 16 feature maps for a {splits.y_test[0]} "
@@ -282,6 +285,22 @@ plots.comparison_bar(comparison[accuracy_columns].T, title="Accuracy of every mo
 
 # %%
 robust.style.format("{:.4f}")
+
+# %% [markdown]
+# Where each model's mistakes on the clean test set fall: the confusion matrices of notebook 04,
+# the CNN's included, with the correct answers (the diagonal) in grey and the colour scale, one
+# for all three panels, given to the mistakes.
+
+# %%
+cms = {label: evaluate.confusion_matrix(splits.y_test, inference.predict_proba(model, splits.x_test).argmax(1))
+       for label, model in trained.items()}
+worst = max(int((cm - np.diag(np.diag(cm))).max()) for cm in cms.values())
+fig, axes = plots.panels(1, 3, figsize=(13, 3.8))
+for ax, (label, cm) in zip(axes[0], cms.items(), strict=True):
+    plots.confusion_heatmap(cm, ax=ax, mistakes_only=True,
+                            title=f"{label}: {int(cm.sum() - np.trace(cm))} mistakes")
+    ax.collections[0].set_clim(0, worst)  # one scale: panels compare
+fig
 
 # %%
 others = comparison.drop(index="CNN (augmented)")

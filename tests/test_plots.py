@@ -191,6 +191,19 @@ def test_confusion_heatmap_counts_and_percentages():
     assert {"90.0", "10.0", "100.0"} <= {t.get_text() for t in norm.texts}
 
 
+def test_confusion_heatmap_mistakes_only_leaves_the_diagonal_out_of_the_colour_scale():
+    cm = np.diag([980, 1130, 1000]).astype(int)
+    cm[0, 1], cm[2, 1] = 3, 7
+    ax = plots.confusion_heatmap(cm, mistakes_only=True).axes[0]
+    assert ax.collections[0].get_clim() == (0, 7)  # the largest mistake, not 1130
+    texts = {t.get_text() for t in ax.texts}
+    assert {"980", "1130", "1000", "3", "7"} <= texts
+    grey = [t.get_text() for t in ax.texts if t.get_color() == "0.45"]
+    assert sorted(grey) == ["1000", "1130", "980"]
+    norm = plots.confusion_heatmap(cm, normalize=True, mistakes_only=True).axes[0]
+    assert norm.collections[0].get_clim()[1] == pytest.approx(7 / 1007)
+
+
 def test_confusion_heatmap_draws_into_given_axes():
     fig, axes = plots.panels(1, 2)
     assert axes.shape == (1, 2)

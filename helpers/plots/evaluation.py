@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from helpers import evaluate
 from helpers.plots.base import RIGHT, WRONG, _panel, _vector
@@ -64,10 +65,14 @@ def confusion_heatmap(
     *,
     labels: Sequence[str] | None = None,
     cmap: str = "Blues",
+    mistakes_only: bool = False,
 ) -> Figure:
     """Heatmap of a confusion matrix (rows true, columns predicted), cells annotated.
 
-    With `normalize`, each row is shown as percentages of that true class.
+    With `normalize`, each row is shown as percentages of that true class. With
+    `mistakes_only`, the diagonal (the correct answers, hundreds of times larger than any
+    mistake) is left out of the colour scale and written in grey, so the mistakes get the
+    whole scale.
     """
     cm = _square(cm, "cm")
     labels = [str(i) for i in range(len(cm))] if labels is None else list(labels)
@@ -75,14 +80,22 @@ def confusion_heatmap(
         raise ValueError(f"labels: expected {len(cm)} names, got {len(labels)}")
     values = evaluate.normalize_rows(cm) if normalize else cm.astype(np.float64)
     fig, ax = _panel(ax, (4.4, 3.8))
-    _matrix_heatmap(ax, values, labels, as_percent=normalize,
-                    cbar_label="% of true class" if normalize else "count",
-                    cmap=cmap, vmin=0, vmax=1 if normalize else None)
-    if normalize:
-        # The colour bar reads 0..1; label cells as percentages to match the title.
-        cbar = ax.collections[0].colorbar
-        cbar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=["0", "25", "50", "75", "100"])
+    diagonal = np.eye(len(cm), dtype=bool)
+    off = values[~diagonal]
+    vmax = 1 if normalize else None
+    if mistakes_only:
+        vmax = max(float(off.max()) if off.size else 0.0, 1e-9)
+    cbar_label = ("% of true class" if normalize else "count") + (", mistakes" if mistakes_only else "")
+    _matrix_heatmap(ax, values, labels, as_percent=normalize, cbar_label=cbar_label,
+                    cmap=cmap, vmin=0, vmax=vmax, mask=diagonal if mistakes_only else None)
+    if mistakes_only:
+        for i, text in enumerate(_cell_text(np.diag(values), normalize)):
+            ax.text(i + 0.5, i + 0.5, text, ha="center", va="center", fontsize=9, color="0.45")
+    if normalize:  # the colour bar in percent, as the cells are written
+        percent = FuncFormatter(lambda v, _: f"{100 * v:.3g}")
+        ax.collections[0].colorbar.ax.yaxis.set_major_formatter(percent)
     default = "% of each true class" if normalize else "counts"
+    default += ", mistakes in colour" if mistakes_only else ""
     ax.set_title(title or f"Confusion matrix ({default})", fontsize=10)
     return fig
 
