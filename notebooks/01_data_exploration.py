@@ -261,4 +261,55 @@ for name in ("train", "val", "test"):
 #   input's scale is undone inside the network and the three inputs train alike.
 # - Inputs are scaled to [0, 1]; choices are made on a 5,000-image validation split.
 #
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict the answer first, then run the code to check.
+#
+# 1. **Another optimizer.** In the normalization experiment, replace `keras.optimizers.Adam(1e-3)`
+#    with plain stochastic gradient descent, `keras.optimizers.SGD(0.1)`, and rerun that cell and
+#    the next. Which input suffers most without batch normalization now, and with it?
+# 2. **A wrong normalization at prediction time.** Train one small network without batch
+#    normalization on scaled 0–1 input, then ask it about *raw* 0–255 validation images, as a
+#    program that forgets to divide by 255 would. Will accuracy collapse?
+# 3. **Whose statistics?** The standardized input subtracts the mean of the *training* split.
+#    Why not the mean of all 70,000 images, test included?
+
+# %% [markdown]
+# <details><summary>Solutions (click to open)</summary>
+#
+# 1. Plain SGD takes every weight's gradient at face value, without Adam's per-weight scaling,
+#    so a first layer whose sums are 255 times too large gets steps 255 times too large. Expect
+#    the raw-input run without batch normalization to blow up (a huge first loss, then accuracy
+#    at chance: the network stops learning), and standardized input to pull ahead of scaled
+#    input, since SGD also dislikes inputs that are all positive. With batch normalization the
+#    three runs again train alike, for the reason given above.
+# 2. Run:
+#
+#    ```python
+#    training.set_seed(42)
+#    model = small_mlp(batchnorm=False)
+#    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+#                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+#    model.fit(splits.x_train, splits.y_train, batch_size=128, epochs=3, verbose=0)
+#    for name, x in [("0–1, as trained", splits.x_val), ("raw 0–255", splits.x_val * 255)]:
+#        loss, acc = model.evaluate(x, splits.y_val, verbose=0)
+#        confidence = model.predict(x, verbose=0).max(axis=1).mean()
+#        print(f"{name:16}  accuracy {acc:.4f}  loss {loss:.3f}  mean confidence {confidence:.4f}")
+#    ```
+#
+#    Accuracy hardly moves, but the loss explodes and nearly every answer becomes ~100% sure.
+#    A ReLU network without batch normalization is almost *scale-invariant* in its answer
+#    (multiply the input by 255 and, biases aside, every layer's output is multiplied by 255 too,
+#    so the largest output stays the largest) but not in its confidence, which softmax takes from
+#    the gaps between outputs, now 255 times wider. A wrong normalization can hide in accuracy
+#    and show only in the probabilities.
+# 3. Statistics of the test images are information about the test set. Using them in training
+#    lets the test set shape the model, and the test score stops being an honest estimate for
+#    new images. Everything fitted, even a mean, is fitted on training data.
+#
+# </details>
+
+# %% [markdown]
 # Next, **02 — model design**: a fully connected network that reads these 784 numbers.

@@ -258,4 +258,39 @@ assert not worse, "the augmented model should beat the plain one on every pertur
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a
 # convolutional network, which does, adds on top of augmentation.
 #
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **How far is too far?** Build `augment.augmentation_layers(augment.AugmentConfig(rotation_deg=45,
+#    shift=0.3, zoom=0.3), seed=7)` and draw augmented copies of the first six training digits as
+#    in section 2. Which digits stop being themselves?
+# 2. **Rotation and labels.** Why would a rotation range of 180° be a mistake for digits, but
+#    fine for, say, photos of galaxies?
+# 3. **Where the robustness comes from.** The augmented MLP was trained with five transforms at
+#    once. Which single transform would you expect to buy most of its robustness to shifts? How
+#    would you test it without touching the test set?
+
+# %% [markdown]
+# <details><summary>Solutions (click to open)</summary>
+#
+# 1. ```python
+#    strong = augment.augmentation_layers(augment.AugmentConfig(rotation_deg=45, shift=0.3, zoom=0.3), seed=7)
+#    plots.augmentation_grid(originals, [np.asarray(strong(originals[:, :, :, None], training=True))[..., 0]
+#                                        for _ in range(6)])
+#    ```
+#    Look for digits pushed partly off the 28×28 frame (a shift of 30% is over 8 pixels) and for
+#    rotations that turn one digit into another or into nothing recognizable: a tilted 1 drifts
+#    toward a 7, a 6 toward a 9's shape. Augmentation must keep the label true.
+# 2. The label of a digit depends on its orientation (6 and 9 are the same shape upside down; so
+#    are some 2s and 7s, or a sideways 1 and a dash); a galaxy's class does not.
+# 3. The shift (`RandomTranslation`), since it moves ink onto pixels the plain MLP rarely saw lit.
+#    To test it: train one MLP per transform (`training.fit(Recipe("shift-only", MLPConfig(),
+#    TrainConfig(epochs=20), AugmentConfig(rotation_deg=0, shift=0.1, zoom=0, stroke=0,
+#    noise=0)), splits)`, and likewise for the others), and score each on *shifted validation*
+#    images (`perturb.perturbed_suite(splits.x_val)`), never on the test set.
+#
+# </details>
+
+# %% [markdown]
 # Next, **04 — evaluation**: where exactly do these models go wrong?

@@ -563,3 +563,36 @@ if HAVE_EXTERNAL:
 #   resize above) the model is sure and wrong.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,
 #   and `python -m helpers evaluate-external` for the numbers of part 5.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Your own digit.** Write a digit on paper, photograph it, put the photo in
+#    `data/external/` and run part 4 again, or `python -m helpers predict PHOTO --annotate
+#    data/runs/annotated`. Then write it again smaller, off-centre, in pencil. Which step of
+#    part 1 fails first?
+# 2. **Polarity.** What does the model answer if the 28×28 image it gets is dark ink on white
+#    (as the photo is) instead of MNIST's light ink on black? Predict, then try it on the
+#    prepared image of part 1: `flipped = 1 - result.stages.inputs`, then
+#    `plots.probability_bars(inference.predict_proba(model, flipped), flipped)`.
+# 3. **Why not just resize?** Part 1 shows the naive resize reading a wrong digit at a very
+#    high probability. Which of MNIST's four properties listed at the top does the naive resize
+#    break for that photo?
+
+# %% [markdown]
+# <details><summary>Solutions (click to open)</summary>
+#
+# 1. The pipeline prints each stage; `--annotate` draws the page, the ink mask and the boxes it
+#    found. Small digits suffer first at the ink map (a thin stroke sits close to the paper's
+#    noise), pencil at the threshold (grey strokes), and an off-centre digit is no problem at all:
+#    the crop and the centring by mass take care of it.
+# 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
+#    Whatever the model answers, and however sure it is, the answer comes from an input unlike
+#    any it was trained on, so neither the digit nor the probability can be trusted. That is why
+#    polarity is the first thing the pipeline fixes.
+# 3. It fixes the polarity (it inverts a light photo) and nothing else: the paper stays a grey
+#    background instead of 0, the digit fills only part of the image instead of 20 px centred by
+#    mass, and its strokes shrink to a fraction of a pixel. The model has never seen such an image, and its probability
+#    means nothing there: an out-of-distribution input can get any answer, confidently.
+#
+# </details>
