@@ -119,3 +119,36 @@ def short_runs(
     }, index=pd.Index([r["label"] for r in rows], name="design"))
     table.attrs["fresh"] = len(fresh)
     return table
+
+
+# ---------------------------------------------------------------- selection records
+
+#: Validation results of the runs that chose the augmentation and the CNN (accuracy in %,
+#: training seconds), one CSV per selection under `notebooks/records/`. The notebooks and the
+#: README show these files; neither types the numbers.
+SELECTIONS = ("mlp_augment_selection", "cnn_selection")
+
+
+def selection(name: str) -> pd.DataFrame:
+    """A selection record as a table: one row per candidate, the chosen one marked "yes"."""
+    path = COMMITTED_DIR / f"{name}.csv"
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (FileNotFoundError, pd.errors.ParserError) as exc:
+        raise RecordError(f"{path}: not a readable selection record ({exc})") from exc
+    if "candidate" not in table or "chosen" not in table:
+        raise RecordError(f"{path}: expected the columns 'candidate' and 'chosen', got {list(table)}")
+    return table.set_index("candidate")
+
+
+def selection_markdown(name: str) -> str:
+    """The selection record as a Markdown table (chosen row in bold; "—" where nothing was measured)."""
+    table = selection(name)
+    numbers = [c for c in table.columns if c != "chosen"]
+    lines = ["| candidate | " + " | ".join(numbers) + " |", "| --- |" + " ---: |" * len(numbers)]
+    for candidate, row in table.iterrows():
+        cells = [candidate] + [row[c] or "—" for c in numbers]
+        if row["chosen"] == "yes":
+            cells = [f"**{c}**" for c in cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

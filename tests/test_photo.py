@@ -445,6 +445,26 @@ def test_usps_rows_become_mnist_form():
         assert max(np.ptp(ys), np.ptp(xs)) + 1 in (19, 20, 21)
 
 
+def test_uci_digits_become_mnist_form_and_bad_shapes_are_named():
+    grid = np.zeros((1, 8, 8))
+    grid[0, 1:7, 3:5] = 16  # a 1, at full ink
+    x = external_sets.uci_digits_to_mnist(grid)
+    assert x.shape == (1, 28, 28) and x.max() == pytest.approx(1.0)
+    cy, cx = centre_of_mass(x[0])
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+    ys, _ = np.nonzero(x[0] > 0.05)
+    assert np.ptp(ys) + 1 in (19, 20, 21)  # the longer side fitted to 20 px
+    assert external_sets.uci_digits_to_mnist(np.zeros((0, 8, 8))).shape == (0, 28, 28)
+    with pytest.raises(external_sets.ExternalSetError, match="8, 8"):
+        external_sets.uci_digits_to_mnist(np.zeros((2, 16, 16)))
+
+
+def test_the_uci_digits_load_offline_in_mnist_form():
+    raw, x, y = external_sets.load_uci_digits()
+    assert raw.shape == (1797, 8, 8) and x.shape == (1797, 28, 28) and y.shape == (1797,)
+    assert set(np.unique(y)) == set(range(10)) and x.min() >= 0.0 and x.max() <= 1.0
+
+
 def make_external_set(root: Path) -> Path:
     """A tiny external-digits folder: labels.csv, five drawn digits, one file that is no image."""
     rows = [  # path, label, kind, what the file holds

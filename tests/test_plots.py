@@ -45,6 +45,8 @@ def _all_figures() -> dict[str, Figure]:
         "robustness_chart": plots.robustness_chart(pd.DataFrame({"m": [0.9, 0.5]}, ["a", "b"])),
         "probability_bars": plots.probability_bars(PROBS[:2]),
         "first_steps": plots.first_steps([2.3, 1.0, 0.5, 0.4], [1e-3, 5e-4, 1e-4, 1e-5], 2),
+        "signed_images": plots.signed_images(RNG.normal(size=(5, 3, 3)), ncols=4),
+        "embedding_map": plots.embedding_map(RNG.normal(size=(60, 2)), Y, PRED != Y),
         "history_panels": plots.history_panels(
             {"a": {"r": {"loss": [1.0, 0.5], "val_accuracy": [0.9, 0.95]}}}),
     }
@@ -165,6 +167,26 @@ def test_history_panels_one_line_per_run_rows_per_key_shared_scales():
     assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1, 2, 1]
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()  # a row compares at a glance
     assert fig.axes[0].get_ylabel().startswith("training loss") and fig.axes[2].get_yscale() == "linear"
+
+
+def test_signed_images_share_one_scale_centred_on_zero():
+    w = np.stack([np.full((3, 3), 0.5), np.full((3, 3), -2.0), np.eye(3)])
+    fig = plots.signed_images(w, ncols=2)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 3
+    assert all(im.get_clim() == (-2.0, 2.0) for im in images)  # ±largest magnitude, sign kept
+    assert images[0].get_cmap().name == "RdBu_r"
+
+
+def test_embedding_map_colours_each_digit_and_rings_the_mistakes():
+    points = np.column_stack([np.arange(20.0), np.arange(20.0) % 3])
+    labels = np.repeat([0, 1], 10)
+    wrong = np.zeros(20, dtype=bool)
+    wrong[[3, 15]] = True
+    ax = plots.embedding_map(points, labels, wrong).axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections] == [10, 10, 2]
+    assert {t.get_text() for t in ax.texts} == {"0", "1"}
+    assert "misread (2)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_augmentation_grid_rows_and_columns():
@@ -288,6 +310,9 @@ def test_probability_bars_ten_bars_per_digit():
         (lambda: plots.comparison_bar(pd.DataFrame()), "non-empty"),
         (lambda: plots.probability_bars(PROBS[:2], X[:3]), "images"),
         (lambda: plots.first_steps([], [1e-3], 1), "non-empty"),
+        (lambda: plots.signed_images(np.zeros((3, 9))), "height"),
+        (lambda: plots.embedding_map(np.zeros((5, 3)), np.zeros(5)), "points"),
+        (lambda: plots.embedding_map(np.zeros((5, 2)), np.zeros(5), [True]), "wrong"),
         (lambda: plots.history_panels({"a": {"r": {"loss": [1.0]}}}), "val_accuracy"),
     ],
 )
@@ -303,7 +328,7 @@ def test_package_exports_every_figure_function():
         "augmentation_grid", "probability_bars", "training_curves", "comparison_bar",
         "confusion_heatmap", "confusion_difference", "confidence_histogram",
         "reliability_diagram", "rejection_chart", "robustness_chart", "first_steps", "history_panels",
-        "PlotFigure", "DPI", "IMAGE_CMAP", "RIGHT", "WRONG",
+        "signed_images", "embedding_map", "PlotFigure", "DPI", "IMAGE_CMAP", "RIGHT", "WRONG",
     }
     assert names <= set(plots.__all__)
     assert all(hasattr(plots, name) for name in plots.__all__)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import registry, run_records
+from helpers import data, registry, run_records
 from helpers.configs import MLPConfig, TrainConfig
 from helpers.registry import Recipe
 from helpers.run_records import RecordError
@@ -85,3 +85,34 @@ def test_committed_records_are_made_by_todays_training_code(name):
         assert row["code"] == registry.code_fingerprint(recipe), (
             f"notebooks/records/{name}.json is stale: rerun "
             "MNIST_RECORD=1 python tools/run_notebooks.py notebooks/02_mlp_model.ipynb")
+
+
+def test_each_selection_record_marks_one_chosen_candidate():
+    for name in run_records.SELECTIONS:
+        table = run_records.selection(name)
+        assert (table["chosen"] == "yes").sum() == 1, name
+        numbers = table.drop(columns="chosen").replace("", None).astype(float)
+        assert numbers.notna().any().all(), f"{name}: a column with no numbers"
+
+
+def test_the_readme_tables_are_the_records():
+    """The README shows the selection records as tools/readme_tables.py renders them."""
+    import importlib.util
+
+    tool = data.REPO_ROOT / "tools" / "readme_tables.py"
+    spec = importlib.util.spec_from_file_location("readme_tables", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.README.read_text(encoding="utf-8")
+    assert text.count("<!-- end of generated table -->") == len(run_records.SELECTIONS)
+    assert module.render(text) == text, (
+        "README tables differ from notebooks/records: run tools/readme_tables.py")
+
+
+def test_a_selection_record_without_its_columns_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_records, "COMMITTED_DIR", tmp_path)
+    (tmp_path / "broken.csv").write_text("name,score\na,1\n")
+    with pytest.raises(run_records.RecordError, match="broken.csv.*candidate"):
+        run_records.selection("broken")
+    with pytest.raises(run_records.RecordError, match="missing.csv"):
+        run_records.selection("missing")

@@ -19,6 +19,7 @@ from helpers.plots.evaluation import (
     confidence_histogram,
     confusion_difference,
     confusion_heatmap,
+    embedding_map,
     rejection_chart,
     reliability_diagram,
     robustness_chart,
@@ -31,6 +32,7 @@ from helpers.plots.images import (
     probability_bars,
     sample_grid,
     samples_per_class,
+    signed_images,
 )
 from helpers.plots.training import comparison_bar, first_steps, history_panels, training_curves
 
@@ -49,6 +51,7 @@ __all__ = [
     "confidence_histogram",
     "confusion_difference",
     "confusion_heatmap",
+    "embedding_map",
     "first_steps",
     "history_panels",
     "panels",
@@ -59,5 +62,6 @@ __all__ = [
     "robustness_chart",
     "sample_grid",
     "samples_per_class",
+    "signed_images",
     "training_curves",
 ]

@@ -267,3 +267,34 @@ def robustness_chart(
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # clear of the bars
     ax.set_title(title or "Accuracy on perturbed test images", fontsize=10)
     return fig
+
+
+# ---------------------------------------------------------------- what a network learned
+
+
+def embedding_map(points: Any, labels: Any, wrong: Any = None, *, title: str | None = None) -> Figure:
+    """A 2-D map of examples (e.g. t-SNE of a hidden layer), one colour per digit, each digit's
+    name at the middle of its points, and mistakes (`wrong`, booleans) ringed in black."""
+    xy = np.asarray(points, dtype=np.float64)
+    y = np.asarray(labels)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) != len(y) or not len(y):
+        raise ValueError(
+            f"points and labels: expected (N, 2) points and N labels, got {xy.shape} and {y.shape}")
+    bad = np.zeros(len(y), dtype=bool) if wrong is None else np.asarray(wrong, dtype=bool)
+    if bad.shape != y.shape:
+        raise ValueError(f"wrong: expected {len(y)} booleans, got shape {bad.shape}")
+    fig, ax = _panel(None, (6.2, 5.2))
+    for digit in np.unique(y):
+        at = y == digit
+        ax.scatter(xy[at, 0], xy[at, 1], s=6, color=f"C{int(digit) % 10}", alpha=0.6, linewidths=0)
+        cx, cy = np.median(xy[at], axis=0)
+        ax.text(cx, cy, str(digit), fontsize=14, weight="bold", ha="center", va="center",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+    if bad.any():
+        ax.scatter(xy[bad, 0], xy[bad, 1], s=40, facecolors="none", edgecolors="black", linewidths=1,
+                   label=f"misread ({int(bad.sum())})")
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "each point is one image; colour and label: the true digit", fontsize=10)
+    return fig

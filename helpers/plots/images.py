@@ -236,3 +236,26 @@ def probability_bars(
             title += f", true {int(y[i])}"
         ax.set_title(title, fontsize=9, color=WRONG if wrong else "black")
     return fig
+
+
+def signed_images(stack: Any, *, ncols: int = 16, title: str | None = None, size: float = 0.75) -> Figure:
+    """Weights or filters with a sign, (N, H, W), on one diverging scale centred on zero.
+
+    Red is positive, blue negative, white zero; the scale is ±(largest magnitude), shared by
+    all panels and given by the colour bar, so panels compare and sign is kept.
+    """
+    w = np.asarray(stack, dtype=np.float64)
+    if w.ndim != 3 or not len(w):
+        raise ValueError(f"stack: expected a non-empty (N, height, width) array, got shape {w.shape}")
+    ncols = max(1, min(ncols, len(w)))
+    nrows = math.ceil(len(w) / ncols)
+    limit = max(float(np.abs(w).max()), 1e-12)
+    fig, axes = _figure(nrows, ncols, figsize=(size * ncols + 0.8, size * nrows + 0.4))
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, image in zip(axes.flat, w, strict=False):
+        shown = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=1.0 if nrows > 1 else 0.9, aspect=8 * nrows)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
