@@ -224,7 +224,7 @@ def uci_digits_to_mnist(images: np.ndarray) -> np.ndarray:
 
 
 def load_uci_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-learn's bundled UCI handwritten digits (1,797 digits by 43 writers, no download):
+    """scikit-learn's bundled UCI handwritten digits (the UCI test part: 1,797 digits by 13 writers):
     the 8×8 images as stored, the same in MNIST's form, and the labels."""
     from sklearn.datasets import load_digits  # bundled with scikit-learn: works offline
 

@@ -39,8 +39,8 @@
 # 3. a whole page: the desk beyond it, a shadow across it, rows of numbers, touching digits,
 #    and what is not a digit, on the project's synthetic development photos;
 # 4. your own photos, from `data/external/`;
-# 5. how well it works on real handwriting that is not MNIST: 386 photos, scans and
-#    drawings from other projects, and the USPS digits.
+# 5. how well it works on real handwriting that is not MNIST: scikit-learn's UCI digits (always
+#    at hand), then 386 photos, scans and drawings from other projects, and the USPS digits.
 #
 # The sample photos are made by the project itself (`notebooks/samples/make_samples.py`
 # draws hand-like strokes on synthetic paper with lighting, blur and noise). All the
@@ -89,7 +89,9 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
 # ## The model
 #
 # We use the project's best model: the one with the highest accuracy on the MNIST
-# *validation* split among those the series trains (`registry.best_model_name()`).
+# *validation* split among those the series trains (`registry.best_model_name()`; today the
+# convolutional network that notebook 06 explains: the notebooks run in any order, and here it
+# is simply the best digit reader we have).
 # `model_cache.train_series()` first trains any of them that is not in the cache yet, or that
 # was made by older code.
 
@@ -130,7 +132,7 @@ show([st.gray], ["gray"], size=3.2)
 # MNIST is light ink on dark; photos are usually dark ink on light paper, but chalk on a
 # board or a drawing on a black canvas is the other way. First `find_page` looks for the
 # paper: the largest bright region of the paper's colour (a desk beyond the page's edge is
-# darker or of another colour; part 2 shows one). Then `detect_dark_ink` decides on the page
+# darker or of another colour; part 3 shows one). Then `detect_dark_ink` decides on the page
 # alone, from the fact that the paper is the majority and the ink is what deviates from it.
 #
 # The light falls unevenly: the right of the page is darker than the left. A fixed
@@ -438,7 +440,8 @@ for path in mine:
 #
 # **Digits that ship with scikit-learn.** Everyone who installed this project has one such set:
 # scikit-learn's copy of the UCI handwritten digits (`sklearn.datasets.load_digits`, no
-# download), 1,797 digits written by 43 people, stored as 8×8 grids of ink counts 0…16. They
+# download), 1,797 digits, the UCI set's test part, written by 13 people (another 30 wrote its
+# training part), stored as 8×8 grids of ink counts 0…16. They
 # go through the same last step as every photo (`photo.to_mnist`: stroke width, 20-pixel box,
 # centre of mass; `external_sets.load_uci_digits`). At 8×8 a digit is a few blocks of ink, so
 # this is a hard test of shape, not of the photo steps. Every model of the series, measured
@@ -471,6 +474,8 @@ assert min(uci_acc.values()) > 0.8, f"a model reads the UCI digits far worse tha
 # as a second digit, or a digit cut in two, counts as a failure. The set is used only to
 # measure: nothing above was tuned on it.
 #
+# Each digit has a `kind`: photo (pen on paper, phone camera), scan, drawn (a paint program or
+# canvas) or unknown (the writer's own digits, already shrunk to 28×28 before they were shared).
 # The folder is not part of the repository; when it is missing, this part is skipped.
 
 # %%
@@ -556,7 +561,7 @@ else:
 # %% [markdown]
 # Guard rails: if a later change to the pipeline or the models makes these numbers drop, the
 # notebook stops here. The floors sit under what is measured above (for the single-digit
-# mode by less than a point: the page rules of part 3 cost real digits, see the summary).
+# mode by less than a point).
 
 # %%
 if HAVE_EXTERNAL:
@@ -580,9 +585,7 @@ if HAVE_EXTERNAL:
 #   erased only where they run past the digits, what is not a digit is dropped for a named
 #   reason, and a wide group the model is unsure of is read again as two digits. On the held-back synthetic photos this read more numbers exactly and far fewer
 #   false digits on blank pages than before (the records printed in part 3), but it is far
-#   from solved: squared paper, pencil, touching digits and the desk in view still fail often,
-#   and on the real digits of part 5 these page rules read a few fewer than the simpler
-#   pipeline before them did (the README keeps the earlier figures).
+#   from solved: squared paper, pencil, touching digits and the desk in view still fail often.
 # * Most failures on real digits happen before the model sees the digit: the failure gallery
 #   of part 5 counts those where no digit was found at all (every blob dropped by a rule of
 #   step 4); in others part of the digit was lost or clutter was kept.
@@ -611,13 +614,17 @@ if HAVE_EXTERNAL:
 # %% [markdown]
 # <details><summary>Solutions (click to open)</summary>
 #
-# 1. The pipeline prints each stage; `--annotate` draws the page, the ink mask and the boxes it
-#    found. Small digits suffer first at the ink map (a thin stroke sits close to the paper's
-#    noise), pencil at the threshold (grey strokes), and an off-centre digit is no problem at all:
-#    the crop and the centring by mass take care of it.
+# 1. `predict` prints each digit it read with its probability and box, and `--annotate DIR` saves
+#    the photo with those boxes and readings drawn. To see *which step* fails, run the cells of
+#    part 1 on your photo (`photo.find_digits(path)` keeps every stage: grey image, ink map,
+#    mask, components, the 28×28 inputs) and look at them in order: where does the digit stop
+#    looking like itself? An off-centre digit should cause no trouble at all: the crop and the
+#    centring by mass remove its position.
 # 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
-#    Whatever the model answers, and however sure it is, the answer comes from an input unlike
-#    any it was trained on, so neither the digit nor the probability can be trusted. That is why
+#    When this solution was written (2026-11-27, the models of this version), `cnn-aug` read the
+#    inverted 7 as a 0 at 93%, the plain MLP as a 5 at 100%, `mlp-aug` as a 2 at 75%: wrong,
+#    different from model to model, and mostly sure. The answer comes from an input unlike any
+#    the model was trained on, so neither the digit nor the probability can be trusted. That is why
 #    polarity is the first thing the pipeline fixes.
 # 3. It fixes the polarity (it inverts a light photo) and nothing else: the paper stays a grey
 #    background instead of 0, the digit fills only part of the image instead of 20 px centred by
