@@ -24,13 +24,19 @@
 # * **mlp-aug** — the same network trained on augmented images (small shifts,
 #   rotations, zooms, stroke widths and noise).
 #
-# We ask: how sure can we be of the accuracy? *Which* digits does each model get
-# wrong, and what does it mistake them for? When it is wrong, does it know? Can we
-# trade a few unanswered images for fewer mistakes?
+# In this notebook:
+# 1. how sure we can be of an accuracy (a confidence interval), and whether one model is
+#    really better than another (McNemar's test);
+# 2. *which* digits each model gets wrong and what it mistakes them for (confusion matrices,
+#    per-class precision, recall and F1, the most confused pairs, the most confident mistakes);
+# 3. whether a model knows when it is wrong (calibration);
+# 4. trading a few unanswered images for fewer mistakes (a rejection threshold chosen on the
+#    validation split).
 #
-# Everything here uses the **test set**, which played no part in training or in
-# choosing the models (that was the validation set's job). Numbers are computed
-# and printed by the code, so they stay true when the models are retrained.
+# Everything is measured on the **test set**, which played no part in training or in
+# choosing the models (that was the validation set's job); the one choice made here, the
+# rejection threshold, is made on the validation set too. Numbers are computed and printed
+# by the code, so they stay true when the models are retrained.
 
 # %%
 import numpy as np
