@@ -336,7 +336,7 @@ plots.sample_grid(splits.x_test[:24], splits.y_test[:24], predictions=probs.argm
 first_dense = next(layer for layer in mlp.layers if isinstance(layer, layers.Dense))
 kernel = first_dense.get_weights()[0]  # (784, units)
 plots.signed_images(kernel[:, :32].T.reshape(-1, 28, 28), ncols=16,
-                    title=f"{first_dense.name}: weights of the first 32 units as 28×28 images (red > 0 > blue)")
+                    title="first Dense layer: weights of its first 32 units as 28×28 images (red > 0 > blue)")
 
 # %%
 never_inked = (splits.x_train == 0).all(axis=0).ravel()  # pixels that are 0 in every training image
@@ -374,10 +374,11 @@ plots.embedding_map(points, splits.y_test[sample], misread,
                     title="t-SNE of the last hidden layer, 2,000 test digits")
 
 # %% [markdown]
-# The ten digits form ten separate islands: by the last hidden layer, the network has turned
-# pixels into features in which each digit is a region of its own, and the final layer only has
-# to draw boundaries between them. The ringed mistakes lie at the edge of an island or inside
-# another digit's. (A t-SNE map keeps neighbours, not distances: which islands sit side by side,
+# The digits form ten islands, mostly apart (a few touch: here the 5s trail into the 3s, and a
+# strand of 2s sits on its own): by the last hidden layer, the network has turned pixels into
+# features in which each digit is mostly a region of its own, and the final layer only has to
+# draw boundaries between them. The ringed mistakes lie at the edges of islands, in the gaps
+# between them, or inside another digit's island. (A t-SNE map keeps neighbours, not distances: which islands sit side by side,
 # the gaps between them and their sizes mean little.)
 
 # %% [markdown]

@@ -87,8 +87,9 @@ for name in NAMES:
     assert acc[name].accuracy > 0.98, f"{name}: test accuracy {acc[name].accuracy:.4f} regressed"
 
 # %% [markdown]
-# Overlapping intervals do **not** prove that two models are equally good: both
-# models answer the *same* images, so their errors are linked. A fairer test
+# Here the two intervals do not overlap, which already hints at a real difference. But
+# comparing intervals is a weak test either way (overlapping ones would not prove the models
+# equally good): both models answer the *same* images, so their errors are linked. A fairer test
 # looks only at the images where exactly one of them is right (McNemar's test):
 # if the models were equally good, each would win about half of those. The p-value is the
 # chance of a split at least as lopsided as the one we see *if* they were equally good; a small
@@ -111,7 +112,7 @@ print(f"exact McNemar p-value (chance of a split this lopsided if both were equa
 #
 # Row = the true digit, column = the model's answer. The diagonal holds the
 # correct answers; every other cell is a kind of mistake. The correct answers
-# outnumber any mistake a hundred times over, so on one colour scale the
+# outnumber any mistake dozens of times over, so on one colour scale the
 # mistakes would all look white: here the diagonal is written in grey and left
 # out of the colour scale, which belongs to the mistakes alone (each panel has
 # its own scale: read the colour bars). Zero cells are left blank.
@@ -179,8 +180,9 @@ display(pd.concat(pairs, axis=1))
 # %% [markdown]
 # Numbers alone do not tell *why*. Here are examples of the top four confusions of
 # each model (up to eight per pair), with the model's confidence under each image. Look for
-# what the misread digits share: many are written in a way that genuinely leans towards the
-# other digit (a 4 or a 9 whose top is half closed, a 6 with a small loop).
+# what the misread digits share. Some are written in a way that genuinely leans towards the
+# other digit (a 4 or a 9 whose top is half closed); others, such as most of the 6s read as 5
+# and the 8s read as 9, are clearly written: those are the model's own failures.
 
 # %%
 for name in NAMES:

@@ -169,7 +169,8 @@ show([st.mask], ["ink mask"], size=3.2)
 # the page's edge or, when others are left, the picture's border (*edge*); and filled shapes
 # whose strokes are over a third of their size (*blob*: a smudge, a shadow's tip). Pieces of
 # one broken digit are put back together, and several digits are sorted in reading order.
-# Green boxes are kept, red ones dropped.
+# Green boxes are kept components, red ones dropped; blue boxes, drawn a little outside, are
+# the digits the kept components form, numbered in reading order.
 
 # %%
 def boxes_on(stages: photo.Stages) -> np.ndarray:
@@ -178,8 +179,9 @@ def boxes_on(stages: photo.Stages) -> np.ndarray:
     for c in stages.components:
         x, y, w, h = c.box
         cv2.rectangle(canvas, (x, y), (x + w, y + h), (0, 0, 255) if c.dropped else (0, 200, 0), t)
+    pad = 4 * t  # digit boxes a little outside the component boxes, so both stay visible
     for k, (x, y, w, h) in enumerate(stages.boxes):
-        cv2.rectangle(canvas, (x - 3, y - 3), (x + w + 3, y + h + 3), (255, 160, 0), t)
+        cv2.rectangle(canvas, (x - pad, y - pad), (x + w + pad, y + h + pad), (255, 160, 0), t)
         cv2.putText(canvas, str(k + 1), (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX,
                     canvas.shape[1] / 500, (255, 160, 0), t)
     return canvas
@@ -242,8 +244,8 @@ show([st.crops[0], x28, *mnist_sevens],
 result = photo.read_digits(single, model)
 print(result.message)
 for d in result.digits:
-    top3 = ", ".join(f"{k}: {p:.2%}" for k, p in d.top3)
-    print(f"read {d.label} with probability {d.probability:.1%} (top 3: {top3}); box {d.bbox}"
+    top3 = ", ".join(f"{k}: {p:.3%}" for k, p in d.top3)
+    print(f"read {d.label} with probability {d.probability:.3%} (top 3: {top3}); box {d.bbox}"
           f"{'  (low confidence)' if d.low_confidence else ''}")
 plots.probability_bars(inference.predict_proba(model, result.stages.inputs), result.stages.inputs)
 

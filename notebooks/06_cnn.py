@@ -129,10 +129,10 @@ model.summary()
 run_records.selection("cnn_selection").style
 
 # %% [markdown]
-# (The augmented MLP of the selection runs, for reference: 99.18 clean, 98.14 on noise, 96.80
-# combined, 97.03 mean.
-# 1-1-1 for 20 epochs loses to it on thicker strokes and on the combined perturbation, 1-2-2 on
-# thicker strokes.) "1-1-2" gives the convolutions per block. Training times are for that 2-core
+# (The augmented MLP of the selection runs, for reference, from notebook 03's record
+# `mlp_augment_selection.csv`: 99.18 clean, 98.14 on noise, 96.80 combined, 97.03 mean. 1-1-1
+# for 20 epochs loses to it on the combined perturbation; the runs' full reports, not kept in
+# these records, also had 1-1-1 and 1-2-2 losing to it on thicker strokes.) "1-1-2" gives the convolutions per block. Training times are for that 2-core
 # machine with nothing else running; blank: measured only while other runs shared the machine. The differences in clean accuracy are at most
 # 15 images out of 5,000 (0.3 points), most of them within chance; the gain on noise is not.
 #
@@ -153,7 +153,8 @@ cnn_recipe = registry.RECIPES["cnn-aug"]
 cnn_recipe.augment
 
 # %% [markdown]
-# Training takes 8 to 13 minutes on a 2-core laptop (the next cell prints how long the cached
+# Training takes 7 to 13 minutes on a 2-core machine (438 s in the selection record; the next
+# cell prints how long the cached
 # model took on the machine that trained it), so when the two cells above build and
 # compile exactly the library's `cnn-aug` recipe, the next cell reuses the cached model (training
 # it first if it is missing or was made by other code) and prints its recorded log; when you have
@@ -222,13 +223,12 @@ def to_unit(stack: np.ndarray) -> np.ndarray:
 first_conv = next(layer for layer in cnn.layers if isinstance(layer, layers.Conv2D))
 filters = first_conv.get_weights()[0][:, :, 0, :16].transpose(2, 0, 1)  # (16, 3, 3)
 plots.signed_images(filters, ncols=16,
-                    title=f"{first_conv.name}: the first 16 3×3 filters (red > 0 > blue, one scale)")
+                    title="first convolution: the first 16 3×3 filters (red > 0 > blue, one scale)")
 
 # %%
 digit = splits.x_test[:1]
 relus = [layer for layer in cnn.layers if isinstance(layer, layers.Activation)]
-for layer in relus[:2]:  # after the first and the second convolution
-    layer_name = layer.name
+for layer_name, layer in zip(("first block", "second block"), relus[:2], strict=False):
     probe = keras.Model(cnn.input, layer.output)  # the network up to this layer
     maps = np.asarray(probe(digit))[0].transpose(2, 0, 1)  # (channels, height, width)
     display(plots.sample_grid(to_unit(maps[:16]), ncols=16,
@@ -342,7 +342,8 @@ if "external digits" in comparison:
 # - **Real handwriting**: on the external digits (photos, scans and drawings) the three models
 #   are within a few images of each other (counts printed above): chance, not a ranking. Most
 #   failures there happen in the photo pipeline before any model sees the digit (in notebook
-#   05, most found no digit at all), so a better model alone cannot fix them. On USPS,
+#   05's gallery of failures, most of those shown found no digit at all), so a better model alone
+#   cannot fix them. On USPS,
 #   cleaner scanned digits from another source, the ranking follows clean accuracy.
 # - **Cost**: the CNN has a quarter of the MLP's weights but needs far more computation per image:
 #   the table above gives each model's training time and its time to read the 10,000 test digits
@@ -359,7 +360,7 @@ if "external digits" in comparison:
 #
 # 1. **Convolution or augmentation?** This notebook cannot say how much of the CNN's robustness
 #    to shifts comes from convolution itself. Train the plain CNN (`python -m helpers train --arch
-#    cnn`, 8 to 13 minutes on a 2-core laptop) and add it to the comparison of section 4. Predict
+#    cnn`, about as long as the augmented CNN above) and add it to the comparison of section 4. Predict
 #    first: will it survive a 4-pixel shift better than the plain MLP?
 # 2. **A cheaper CNN.** In the model cell, halve the filters of every convolution (16 → 8,
 #    32 → 16, 64 → 32) and run sections 1–2 (the fit cell trains it; the test-accuracy check
@@ -377,12 +378,14 @@ if "external digits" in comparison:
 #    ```
 #    Each 2×2 pooling absorbs a shift of about a pixel at its level, and the final `Flatten` keeps
 #    positions, so predict before you look. This series has not run this experiment (that is why
-#    section 4 does not credit convolution for the robustness): your run answers it. Compare its shift rows with the
-#    plain MLP's and with the augmented CNN's: the gap to the first is what the architecture
-#    gives, the gap to the second what augmentation adds.
-# 2. `model.summary()` shows the counts: the convolutions' weights drop to about a quarter
-#    (each after the first has half the inputs and half the outputs), the dense layer's to about half (it reads
-#    half as many maps). The fit cell prints the difference from the library's model and trains
+#    section 4 does not credit convolution for the robustness): your run answers it. Compare its
+#    shift rows with the plain MLP's and with the augmented CNN's. The gap to the second is what
+#    augmentation adds to this CNN; the gap to the first mixes architecture and recipe (the plain
+#    CNN trains with its own epochs and learning rate), so it is an upper bound on what
+#    convolution alone gives, not a measure of it.
+# 2. `model.summary()` shows the counts: 217,522 parameters instead of 463,578. The
+#    convolutions' weights drop to about a quarter (each after the first has half the inputs and
+#    half the outputs), the dense layer's to about half (it reads half as many maps). The fit cell prints the difference from the library's model and trains
 #    yours, logging each epoch's time and validation accuracy; compare them with the cached
 #    model's log (its time is from the machine that trained it, so compare times only if that
 #    was yours). This series has not trained the halved network: your run is the answer.

@@ -43,6 +43,8 @@ def annotate(result: ImageResult) -> np.ndarray:
         cv2.rectangle(img, (x, y), (x + w, y + h), colour, thick)
         text = f"{d.label} {d.probability:.0%}"
         (tw, th), base = cv2.getTextSize(text, _FONT, size, thick)
+        # Above the box, or below it when above would leave the image or cover an earlier
+        # label (a label far from its box would be worse than two labels touching).
         above = (x, y - 4 - th, x + tw, y - 4 + base)
         below = (x, y + h + 4, x + tw, y + h + 4 + th + base)
         rect = above if above[1] >= 0 and not any(_overlaps(above, p) for p in placed) else below
