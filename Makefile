@@ -1,6 +1,7 @@
 # Two commands (see README):
 #   make run   set everything up, fetch and verify MNIST, execute the notebooks in place
 #   make test  unit tests, then nbval re-executes every notebook and checks its outputs
+#   make lab   JupyterLab, to draw your own digits (notebook 07)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 PYTEST_NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 1800
 
-.PHONY: run test setup data lint bench clean
+.PHONY: run test setup data lab lint bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +32,10 @@ run: data
 # Notebooks first: they train each model once and cache it; the tests reuse the cache.
 test: data
 	$(BIN)/python -m pytest --durations=10 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
+
+# JupyterLab on this machine only (127.0.0.1), opened on notebook 07's drawing canvas.
+lab: data
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/07_draw_your_own.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests notebooks benchmarks tools

@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py               # data, training throughput, inference, external photos
     python benchmarks/bench.py --notebooks   # also each notebook's wall time under nbval (slow)
+    python benchmarks/bench.py --drawing     # only the drawing widget's reading time
 
 Figures depend on the machine and on what else it is doing; the README quotes one run on the
 project's reference machine (2 cores, no GPU).
@@ -116,6 +117,34 @@ def bench_external() -> None:
               f"median {sorted(times)[1]:.2f} s of 3 ({status})")
 
 
+def bench_drawing() -> None:
+    """The drawing widget's reading time in the kernel: strokes in, readings of three models out."""
+    import numpy as np
+
+    from helpers import drawing, registry
+    from helpers.draw_widget import DrawWidget
+
+    names = ("mlp", "mlp-aug", "cnn-aug")
+    if not all(registry.is_current(n) for n in names):
+        print("drawing: the three models are not all trained yet (skipped)")
+        return
+    widget = DrawWidget.for_models(names)
+    rng = np.random.default_rng(0)
+    drawings = [drawing.place(shape, 160, 30, 160) for shape in drawing.SHAPES]
+    drawings.append(drawing.write("407"))
+    drawings += [drawing.scribble(rng) for _ in range(5)]
+    widget.draw(drawings[0])  # warm-up
+    times = []
+    for strokes in drawings * 5:
+        start = time.perf_counter()
+        widget.draw(strokes)
+        times.append(1000 * (time.perf_counter() - start))
+    print(f"drawing: a reading by {len(names)} models (pipeline once, LiteRT), {len(times)} readings of "
+          f"{len(drawings)} drawings: median {np.median(times):.0f} ms, 95th percentile "
+          f"{np.percentile(times, 95):.0f} ms, slowest {max(times):.0f} ms "
+          f"(the browser adds its round trip: see tests/test_browser_widget.py's output)")
+
+
 def bench_notebooks() -> None:
     for nb in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         start = time.perf_counter()
@@ -131,11 +160,16 @@ def bench_notebooks() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook under nbval")
+    parser.add_argument("--drawing", action="store_true", help="only the drawing widget's reading time")
     args = parser.parse_args()
+    if args.drawing:
+        bench_drawing()
+        return
     bench_data()
     bench_training()
     bench_inference()
     bench_external()
+    bench_drawing()
     if args.notebooks:
         bench_notebooks()
     print(f"peak memory of this process: {peak_rss_mb():,.0f} MB")

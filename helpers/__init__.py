@@ -13,7 +13,9 @@ or those before it in its own layer (tests/test_layers.py checks this):
 3. evaluation `perturb` (shifted, rotated, noisy... copies), `evaluate` (metrics), `plots`
 4. photos     `photo` (a package: image → ink → lines → segment → mnist_form → pipeline →
               annotate), `external_sets` (the external digits and USPS, and their scores)
-5. interface  `cli` (every command and everything it prints)
+   `drawing` (strokes drawn on a canvas → picture → what each model reads)
+5. interface  `draw_widget` (the canvas in JupyterLab: an anywidget, notebook 07), `cli` (every
+              command and everything it prints)
 
 Keras is imported only where a model is built, trained or run (`augment`, `models`,
 `training`, `model_cache`, and `inference` when it loads a Keras model), so `predict` starts

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from helpers import data, external_sets, inference, model_cache, photo, plots, registry, training
+from helpers import data, drawing, external_sets, inference, model_cache, photo, plots, registry, training
 from helpers.photo import synthetic
 
 training.set_seed(42)
@@ -414,10 +414,11 @@ for version in ("previous", "before"):
 # ## 4. Try your own
 #
 # Write a few digits on paper, take a photo, and drop it in `data/external/` (it is ignored
-# by git). Then run the cell below, or from a terminal:
+# by git); drawings kept with notebook 07's "Keep this drawing" button land there too, named
+# after what they show (`drawn-7-….png`). Then run the cell below, or from a terminal:
 #
 # ```
-# python -m helpers predict data/external/*.jpg --annotate data/runs/annotated
+# python -m helpers predict data/external/* --annotate data/runs/annotated
 # ```
 #
 # Tips: dark pen on plain paper, digits well apart, the page filling most of the frame.
@@ -432,7 +433,8 @@ for path in mine:
     except photo.ImageReadError as exc:
         print(exc)
         continue
-    print(f"{path.name}: read {res.text or '(nothing)'!r} — {res.message}")
+    meant = drawing.drawn_label(path)  # a drawing kept in notebook 07 says what it shows
+    print(f"{path.name}: read {res.text or '(nothing)'!r}{f' (drawn as {meant!r})' if meant else ''} — {res.message}")
     display(show([photo.annotate(res)], [path.name], size=4))
 
 # %% [markdown]

@@ -14,7 +14,7 @@ HELPERS = REPO_ROOT / "helpers"
 #: earlier layer, or earlier in its own layer.
 ORDER = ["data", "configs", "registry", "augment", "models", "training", "inference", "model_cache",
          "run_records",
-         "perturb", "evaluate", "plots", "photo", "external_sets", "cli"]
+         "perturb", "evaluate", "plots", "photo", "external_sets", "drawing", "draw_widget", "cli"]
 KERAS_MODULES = {"augment", "models", "training", "model_cache"}
 
 

@@ -49,6 +49,9 @@ def _all_figures() -> dict[str, Figure]:
         "embedding_map": plots.embedding_map(RNG.normal(size=(60, 2)), Y, PRED != Y),
         "history_panels": plots.history_panels(
             {"a": {"r": {"loss": [1.0, 0.5], "val_accuracy": [0.9, 0.95]}}}),
+        "drawing_readings": plots.drawing_readings(
+            [np.full((50, 100), 255, np.uint8)] * 2, ["one", "two"],
+            [[("m", X[:1], "1"), ("n", X[:2], "12")], [("m", X[:1], "3")]]),
     }
 
 
@@ -348,3 +351,14 @@ def test_styled_tables_have_a_plain_text_form_in_ipython():
         assert "98.77%" in data["text/plain"] and "Styler at" not in data["text/plain"]
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_drawing_readings_one_row_per_drawing_and_one_strip_per_model():
+    canvas = np.full((50, 100), 255, np.uint8)
+    fig = plots.drawing_readings([canvas, canvas], ["one", "two"],
+                                 [[("m", X[:1], "1"), ("n", X[:2], "12")], [("m", X[:1], "3")]])
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["one", "m: 1", "n: 12", "two", "m: 3"]
+    assert shown[2].images[0].get_array().shape == (28, 56)  # two digits side by side
+    with pytest.raises(ValueError, match="as many drawings"):
+        plots.drawing_readings([canvas], ["a", "b"], [[]])

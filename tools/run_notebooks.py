@@ -81,7 +81,10 @@ class ProgressClient(NotebookClient):
 def run(path: Path, timeout: int) -> bool:
     """Execute one notebook in place; False (and the notebook untouched) if a cell failed."""
     nb = nbformat.read(path, as_version=4)
-    client = ProgressClient(nb, path.stem, timeout=timeout, kernel_name="python3",
+    # Widgets' state (notebook 07's canvas: ids and timings that change on every run) is not kept:
+    # a saved notebook cannot draw, and the diff would show noise.
+    nb.metadata.pop("widgets", None)
+    client = ProgressClient(nb, path.stem, timeout=timeout, kernel_name="python3", store_widget_state=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:

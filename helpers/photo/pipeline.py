@@ -48,6 +48,7 @@ class Digit:
     input: np.ndarray = field(repr=False)  # the 28×28 float32 image the model saw
     low_confidence: bool = False
     row: int = 0  # which row of text, counted from the top
+    probs: np.ndarray | None = field(default=None, repr=False)  # all ten probabilities
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (without the 28×28 input)."""
@@ -277,6 +278,7 @@ def make_result(
             input=x28,
             low_confidence=bool(p[top[0]] < threshold),
             row=row,
+            probs=np.asarray(p, np.float32),
         ))
     unsure = sum(d.low_confidence for d in digits)
     msg = f"{len(digits)} digit{'s' if len(digits) != 1 else ''} read"

@@ -259,3 +259,37 @@ def signed_images(stack: Any, *, ncols: int = 16, title: str | None = None, size
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def drawing_readings(
+    drawings: Sequence[np.ndarray],
+    titles: Sequence[str],
+    readings: Sequence[Sequence[tuple[str, np.ndarray, str]]],
+) -> Figure:
+    """One row per drawing: the drawing, then each model's 28×28 inputs side by side with what it read.
+
+    `readings[i]` holds, per model, (name, inputs (k, 28, 28), caption). Drawings are uint8
+    dark ink on white; the inputs are shown in the same polarity (`IMAGE_CMAP`).
+    """
+    if not (len(drawings) == len(titles) == len(readings)) or not drawings:
+        raise ValueError(f"expected as many drawings, titles and readings, got {len(drawings)}, "
+                         f"{len(titles)} and {len(readings)}")
+    ncols = 1 + max(len(r) for r in readings)
+    aspect = drawings[0].shape[1] / drawings[0].shape[0]
+    figsize = (1.7 * aspect + 1.9 * (ncols - 1), 1.75 * len(drawings))
+    fig, axes = _figure(len(drawings), ncols, figsize=figsize,
+                        gridspec_kw={"width_ratios": [aspect] + [1.1] * (ncols - 1)})
+    for row, drawing, title, per_model in zip(axes, drawings, titles, readings, strict=True):
+        row[0].imshow(drawing, cmap="gray", vmin=0, vmax=255, interpolation="antialiased")
+        row[0].set_title(title, fontsize=10)
+        for ax, (name, inputs, caption) in zip(row[1:], per_model, strict=False):
+            x = np.asarray(inputs, np.float32).reshape(-1, 28, 28)
+            strip = np.concatenate(list(x), axis=1) if len(x) else np.zeros((28, 28), np.float32)
+            _show(ax, strip)
+            ax.set_title(f"{name}: {caption}", fontsize=9)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        for ax in row[1 + len(per_model):]:
+            ax.set_axis_off()
+    return fig
