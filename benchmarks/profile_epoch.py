@@ -70,6 +70,10 @@ def profile(name: str, steps: int, gflops: float) -> None:
     model = build_model(recipe.model)
     training.compile_model(model, cfg, steps_per_epoch=n_train // cfg.batch_size)
     ds = training.make_dataset(splits.x_train, y, cfg.batch_size, shuffle=True, augment=recipe.augment)
+    # Model.fit first, on a machine that nothing else of this run is loading yet (iterators
+    # that later passes leave half-read can keep the input pipeline's threads busy for a while).
+    model.fit(ds.take(5), epochs=1, verbose=0, shuffle=False)  # Keras traces its train function here
+    fit_epoch = best_time(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False), 1)
     batches = [(tf.constant(xb), tf.constant(yb)) for xb, yb in ds.take(steps).as_numpy_iterator()]
     per_epoch = (n_train / cfg.batch_size) / steps
 
@@ -115,8 +119,6 @@ def profile(name: str, steps: int, gflops: float) -> None:
         "whole step (+ optimizer)": best_time(lambda: run_all(step)) * per_epoch,
         "validation pass (5,000 images)": best_time(lambda: [predict(v).numpy() for v in val]),
     }
-    model.fit(ds.take(5), epochs=1, verbose=0, shuffle=False)  # Keras traces its train function here
-    fit_epoch = best_time(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False), 1)
     flops = forward_flops(model)
     print(f"\n{name}: batch {cfg.batch_size}, {n_train:,} training images, {flops / 1e6:.2f} MFLOP forward "
           f"per image, augmentation {'on' if recipe.augment else 'off'}")
