@@ -124,7 +124,7 @@ def bench_drawing() -> None:
     from helpers import drawing, registry
     from helpers.draw_widget import DrawWidget
 
-    names = ("mlp", "mlp-aug", "cnn-aug")
+    names = registry.SERIES
     if not all(registry.is_current(n) for n in names):
         print("drawing: the three models are not all trained yet (skipped)")
         return

@@ -16,17 +16,8 @@ so figures from machines of different speed compare.
 from __future__ import annotations
 
 import argparse
-import time
 
-
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of `repeat` calls, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+from bench import timed  # benchmarks/bench.py, beside this script
 
 
 def matmul_gflops(n: int = 2048) -> float:
@@ -37,7 +28,7 @@ def matmul_gflops(n: int = 2048) -> float:
     b = tf.random.normal((n, n))
     mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
     mm()
-    return 2 * n**3 / best_time(lambda: mm().numpy(), repeat=5) / 1e9
+    return 2 * n**3 / timed(lambda: mm().numpy(), repeat=5) / 1e9
 
 
 def forward_flops(model) -> float:
@@ -73,7 +64,7 @@ def profile(name: str, steps: int, gflops: float) -> None:
     # Model.fit first, on a machine that nothing else of this run is loading yet (iterators
     # that later passes leave half-read can keep the input pipeline's threads busy for a while).
     model.fit(ds.take(5), epochs=1, verbose=0, shuffle=False)  # Keras traces its train function here
-    fit_epoch = best_time(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False), 1)
+    fit_epoch = timed(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False))
     batches = [(tf.constant(xb), tf.constant(yb)) for xb, yb in ds.take(steps).as_numpy_iterator()]
     per_epoch = (n_train / cfg.batch_size) / steps
 
@@ -113,11 +104,11 @@ def profile(name: str, steps: int, gflops: float) -> None:
         run_all(fn, lab)  # trace and warm up
     predict(val[0])
     rows = {
-        "input pipeline alone": best_time(lambda: [None for _ in ds.take(steps)], 2) * per_epoch,
-        "forward": best_time(lambda: run_all(forward, False)) * per_epoch,
-        "forward + backward": best_time(lambda: run_all(grads)) * per_epoch,
-        "whole step (+ optimizer)": best_time(lambda: run_all(step)) * per_epoch,
-        "validation pass (5,000 images)": best_time(lambda: [predict(v).numpy() for v in val]),
+        "input pipeline alone": timed(lambda: [None for _ in ds.take(steps)], repeat=2) * per_epoch,
+        "forward": timed(lambda: run_all(forward, False), repeat=3) * per_epoch,
+        "forward + backward": timed(lambda: run_all(grads), repeat=3) * per_epoch,
+        "whole step (+ optimizer)": timed(lambda: run_all(step), repeat=3) * per_epoch,
+        "validation pass (5,000 images)": timed(lambda: [predict(v).numpy() for v in val], repeat=3),
     }
     flops = forward_flops(model)
     print(f"\n{name}: batch {cfg.batch_size}, {n_train:,} training images, {flops / 1e6:.2f} MFLOP forward "

@@ -52,10 +52,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from helpers import data, drawing, inference, model_cache, plots
+from helpers import data, drawing, inference, model_cache, plots, registry
 from helpers.draw_widget import SURE, DrawWidget
-
-NAMES = ["mlp", "mlp-aug", "cnn-aug"]
 
 # %% [markdown]
 # The three models come from the cache that notebooks 02, 03 and 06 fill. A model that is not
@@ -64,9 +62,8 @@ NAMES = ["mlp", "mlp-aug", "cnn-aug"]
 # networks through LiteRT, the command line's fast runtime (notebook 05).
 
 # %%
-for name in NAMES:
-    model_cache.get_model(name)  # trains a model only if the cache lacks a current one
-widget = DrawWidget.for_models(NAMES)  # loads the LiteRT copies saved beside the Keras models
+model_cache.train_series()  # trains only what the cache lacks: mlp, mlp-aug or cnn-aug
+widget = DrawWidget.for_models(registry.SERIES)  # the LiteRT copies saved beside the Keras models
 models = widget.models
 
 # %% [markdown]
@@ -134,7 +131,7 @@ readings_figure({"a 7": seven})
 
 # %% [markdown]
 # Here all three models got the same image: the pipeline runs once, then each model reads its
-# output (section 4 shows the one exception, a wide shape a model is unsure of). The widget's
+# output (sections 3 and 4 show the one exception, a wide shape a model is not sure of). The widget's
 # verdict ("All 3 models read 7") needs every model to agree and every answer to be at least
 # `SURE` (95%) sure; section 4 says where that bar comes from.
 #
@@ -157,11 +154,12 @@ variants = {
 readings_figure(variants, brushes={"tiny, 4-pixel pen": 4})
 
 # %% [markdown]
-# The first four are read by every model, and their 28×28 inputs look much alike: place and size
+# The first four are read by every model, and their 28×28 inputs look much alike (the off-centre
+# 7 comes out bolder, and is still read): place and size
 # are handled *before* any model sees the digit, by the pipeline's crop, 20×20 fit and centring
 # (the same steps that put every MNIST digit in its box). The last one is the same tiny 7 drawn
 # with the usual 14-pixel pen, its strokes running into one blot. The pipeline judges ink against
-# the paper around it, estimated a few pen widths wide (notebook 05, step 3); in a blot wider than
+# the paper around it, estimated a few pen widths wide (notebook 05, step 2); in a blot wider than
 # that, the middle is taken for paper, and what reaches the models is the blot's outline: a loop,
 # which all three read as an 8.
 #
@@ -217,17 +215,18 @@ rotation.index.names = ["drawn", "turned"]
 rotation
 
 # %% [markdown]
-# A two-digit answer such as "47" means the model was unsure of the turned digit as one, and
-# read it again cut in two (section 4 says more).
+# A two-digit answer such as "47" means the model read the turned digit as one with less than
+# 99.9% probability (the split's own bar, far stricter than `SURE`), and read it again cut in two,
+# surely (section 4 says more); the percentage shown is then the pieces'.
 
 # %%
 readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 50)})
 
 # %% [markdown]
 # At 20° every model reads all four digits, surely. At 35° the picture is mixed: the plain MLP
-# takes the 7 for a 2, where the two augmented models still read a 7 (`mlp-aug` below the bar),
-# although their training turned digits by at most ±10°; but `cnn-aug` takes the turned 2 for a 3,
-# which the plain MLP reads; and the 4 is an 8 to all three. At 50° most answers are wrong, several
+# leans to a 2 for the 7 (unsure), where `cnn-aug` still reads a 7 surely and `mlp-aug` leans to
+# a 7 (unsure), although their training turned digits by at most ±10°; but `cnn-aug` takes the
+# turned 2 for a 3, which both MLPs read; and the 4 leans to an 8 for all three, none of them sure. At 50° most answers are wrong, several
 # of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
@@ -248,8 +247,9 @@ readings_figure(styles, brushes={"a 7 with a 3-pixel pen": 3})
 # %% [markdown]
 # These scripted ones are clean enough for every model to read them surely; a crossed 7 or a
 # based 1 in your own hand may not be (try). A thin pen does not matter to the models because the
-# pipeline matches every stroke to MNIST's width before the 20×20 fit (notebook 05, step 5),
-# unless the pen is so thick for the digit's size that its strokes merge, as above. The number is
+# pipeline brings strokes thinner or thicker than MNIST's usual range (about 1.7–3.2 pixels after
+# the 20×20 fit) to MNIST's typical 2.3 pixels (notebook 05, step 5), unless the pen is so thick
+# for the digit's size that its strokes merge, as above. The number is
 # cut into its digits by the pipeline's components; digits that touch are harder (notebook 05,
 # section 3).
 #
@@ -279,8 +279,8 @@ readings_figure(others)
 # only when all three agree and each gives its answer at least the probability `SURE`, and
 # "unsure" otherwise.
 #
-# Before any model, the pipeline sets aside marks that are not pen strokes (notebook 05), and the
-# widget then says "Not a digit". Here are a dot, a line across the canvas, and a filled blob:
+# Before any model, the pipeline sets aside marks that are not digits (notebook 05), and the
+# widget then says "Not a digit". Here are a dot, a line across the canvas, and a big filled disc:
 
 # %%
 marks = {
@@ -293,7 +293,8 @@ for name, (strokes, brush) in marks.items():
     print(f"{name} (pen {brush} px): {r.message}")
 
 # %% [markdown]
-# The dot and the line are set aside. The filled disc is not: like the tiny 7 above, its middle is
+# The dot and the line are set aside (the dot, too big for a speck, by the rule for filled shapes).
+# The big filled disc is not: like the tiny 7 above, its middle is
 # taken for paper, and its outline is a ring that every model reads as a 0.
 #
 # How good is the "agree and be sure" rule, and which bar? Measured on drawings made here, never
@@ -339,8 +340,7 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # bar. The widget uses 95%: in this table it reads as many
 # validation digits as 90% does while letting fewer scribbles through, where 99% would set aside
 # three more real digits in every hundred. (The difference between 90% and 95% is a few scribbles
-# in 200, within chance; an earlier run of this measurement, on other scribbles, pointed the same
-# way.)
+# in 200, within chance.)
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the
@@ -384,9 +384,9 @@ with tempfile.TemporaryDirectory() as folder:
 #   it. Place and size are handled there, before any network, and so is the pen's width unless
 #   the pen is thick for the digit's size; without the crop and centring, an off-centre or tiny 7
 #   was misread by all three models, mostly with low confidence.
-# - Slant is left to the models: here the two augmented models read a 7 turned 35° that the plain
-#   MLP took for a 2, while the CNN misread a turned 2; turned far enough to look like another
-#   digit, a digit is misread by all of them, often confidently.
+# - Slant is left to the models: at 35° `cnn-aug` still read the 7 surely and `mlp-aug` leaned to
+#   7 where the plain MLP leaned to 2 (both unsure), while the CNN misread a turned 2; turned far
+#   enough to look like another digit, a digit is misread by all of them, often confidently.
 # - A digit classifier answers a digit for anything. Agreement between models and a probability
 #   bar catch most scribbles, but not all; a "not a digit" answer has to be trained.
 #
@@ -413,8 +413,9 @@ with tempfile.TemporaryDirectory() as folder:
 #    pd.DataFrame(rows).T
 #    ```
 #    Run it to see each model's answers; this notebook has not recorded them, so it cannot say
-#    which model holds out longest. A 1 turned 90° is a horizontal bar: the 20×20 fit scales it,
-#    keeping its proportions, to a line 20 pixels long and a stroke or two thick. No MNIST digit
+#    which model holds out longest. A 1 turned 90° is a horizontal bar with a small hook from the
+#    1's flag: the 20×20 fit scales it, keeping its proportions, to a bar about 20 pixels long and
+#    about 2 pixels thick. No MNIST digit
 #    looks like that, so whatever the models answer is a guess, possibly a confident one
 #    (section 4).
 # 2. The pipeline scales the digit's longer side to 20 pixels, then moves its centre of mass, not

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOK = data.REPO_ROOT / "notebooks" / "07_draw_your_own.ipynb"
 SCREENSHOT = data.REPO_ROOT / "data" / "runs" / "draw_widget.png"
-MODELS = ("mlp", "mlp-aug", "cnn-aug")
+MODELS = registry.SERIES
 
 pytestmark = pytest.mark.slow
 

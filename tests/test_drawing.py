@@ -8,7 +8,7 @@ import pytest
 from helpers import drawing, registry
 from helpers.draw_widget import SURE, DrawWidget
 
-MODELS = ("mlp", "mlp-aug", "cnn-aug")
+MODELS = registry.SERIES
 
 
 class ConstantModel:
