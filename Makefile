@@ -31,7 +31,7 @@ run: data
 
 # Notebooks first: they train each model once and cache it; the tests reuse the cache.
 test: data
-	$(BIN)/python -m pytest --durations=10 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
+	$(BIN)/python -m pytest --durations=30 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
 
 # JupyterLab on this machine only (127.0.0.1), opened on notebook 07's drawing canvas.
 lab: data

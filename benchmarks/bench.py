@@ -30,6 +30,31 @@ def timed(fn, repeat: int = 1) -> float:
     return best
 
 
+def matmul_gflops(n: int = 2048) -> float:
+    """This machine's float32 matrix-multiply speed with TensorFlow (GFLOP/s, best of 5)."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    mm()
+    return 2 * n**3 / timed(lambda: mm().numpy(), repeat=5) / 1e9
+
+
+def forward_flops(model) -> float:
+    """Multiply-adds × 2 of one image's forward pass through the Dense and Conv2D layers."""
+    total = 0.0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif kind == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            _, h, w, _ = layer.output.shape
+            total += 2 * kh * kw * cin * cout * h * w
+    return total
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -41,7 +66,7 @@ def bench_data() -> None:
     print(f"data: load_mnist() from the verified cache: {timed(data.load_mnist, repeat=3):.2f} s")
 
 
-def bench_training() -> None:
+def bench_training(gflops: float) -> None:
     import keras
 
     from helpers import data, registry, training
@@ -59,9 +84,11 @@ def bench_training() -> None:
         ds = make_dataset(splits.x_train, y, recipe.train.batch_size, shuffle=True, augment=recipe.augment)
         model.fit(ds.take(20), epochs=1, verbose=0, shuffle=False)  # warm-up: tracing, thread pools
         seconds = timed(lambda ds=ds, model=model: model.fit(ds, epochs=1, verbose=0, shuffle=False))
+        share = n * 3 * forward_flops(model) / seconds / (gflops * 1e9)
         print(
             f"train {name:8}: {n / seconds:8,.0f} samples/s, {seconds:5.1f} s per epoch "
-            f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max)"
+            f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max), "
+            f"{share:.0%} of this machine's {gflops:,.0f} GFLOP/s"
         )
     for augment in (None, registry.RECIPES["mlp-aug"].augment):
         ds = make_dataset(splits.x_train, y, 256, shuffle=True, augment=augment)
@@ -165,8 +192,11 @@ def main() -> None:
     if args.drawing:
         bench_drawing()
         return
+    gflops = matmul_gflops()
+    print(f"this machine: float32 matrix multiply (2048×2048, TensorFlow) {gflops:,.0f} GFLOP/s; "
+          "training shares below count 3 × the forward pass's FLOPs per image")
     bench_data()
-    bench_training()
+    bench_training(gflops)
     bench_inference()
     bench_external()
     bench_drawing()

@@ -17,32 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import timed  # benchmarks/bench.py, beside this script
-
-
-def matmul_gflops(n: int = 2048) -> float:
-    """This machine's float32 matrix-multiply speed with TensorFlow (GFLOP/s, best of 5)."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-    mm()
-    return 2 * n**3 / timed(lambda: mm().numpy(), repeat=5) / 1e9
-
-
-def forward_flops(model) -> float:
-    """Multiply-adds × 2 of one image's forward pass through the Dense and Conv2D layers."""
-    total = 0.0
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
-        elif kind == "Conv2D":
-            kh, kw, cin, cout = layer.kernel.shape
-            _, h, w, _ = layer.output.shape
-            total += 2 * kh * kw * cin * cout * h * w
-    return total
+from bench import forward_flops, matmul_gflops, timed  # benchmarks/bench.py, beside this script
 
 
 def profile(name: str, steps: int, gflops: float) -> None:

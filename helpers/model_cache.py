@@ -19,11 +19,10 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from helpers import data, registry
+from helpers import data, registry, training
 from helpers.inference import accuracy, load_model, quiet_native_output
 from helpers.models import build_model
 from helpers.registry import ModelError, Recipe
-from helpers.training import compile_model, fit
 
 #: MNIST's training images minus the validation split: the steps of an epoch depend on it.
 TRAIN_SIZE = 60_000 - data.VALIDATION_SIZE
@@ -89,7 +88,7 @@ def train(
     code = _code_when_imported(recipe)
     splits = splits or data.load_splits()
     start = time.perf_counter()
-    model, history = fit(recipe, splits, verbose=verbose, log_every=log_every)
+    model, history = training.fit(recipe, splits, verbose=verbose, log_every=log_every)
     seconds = time.perf_counter() - start
     metrics = {
         "name": recipe.name,
@@ -175,7 +174,8 @@ def library_difference(model: keras.Model, name: str, *, patience: int) -> str:
     """
     recipe = registry.RECIPES[name]
     library = build_model(recipe.model)
-    compile_model(library, recipe.train, steps_per_epoch=math.ceil(TRAIN_SIZE / recipe.train.batch_size))
+    steps = math.ceil(TRAIN_SIZE / recipe.train.batch_size)
+    training.compile_model(library, recipe.train, steps_per_epoch=steps)
     if tuple(model.input_shape) != tuple(library.input_shape):
         return f"input shape {model.input_shape}, the library's {library.input_shape}"
     mine, theirs = _layers(model), _layers(library)
@@ -197,8 +197,5 @@ def library_difference(model: keras.Model, name: str, *, patience: int) -> str:
 
 def show_log(history: Mapping[str, Sequence[float]]) -> None:
     """Print a stored training history in the form the training log takes while training."""
-    for epoch, (loss, acc, val_loss, val_acc) in enumerate(zip(
-            history["loss"], history["accuracy"], history["val_loss"], history["val_accuracy"],
-            strict=True), start=1):
-        print(f"epoch {epoch:3d}  loss {loss:.4f}  acc {acc:.4f}  "
-              f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}")
+    for epoch in range(len(history["loss"])):
+        print(training.epoch_line(epoch + 1, {key: values[epoch] for key, values in history.items()}))

@@ -80,22 +80,27 @@ class EpochLog(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
         last = epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every and not last:
             return
-        print(
-            f"epoch {epoch + 1:3d}  loss {logs.get('loss', float('nan')):.4f}  "
-            f"acc {logs.get('accuracy', float('nan')):.4f}  "
-            f"val_loss {logs.get('val_loss', float('nan')):.4f}  "
-            f"val_acc {logs.get('val_accuracy', float('nan')):.4f}  "
-            f"({time.perf_counter() - self._start:.1f}s)",
-            flush=True,
-        )
+        print(f"{epoch_line(epoch + 1, logs or {})}  ({time.perf_counter() - self._start:.1f}s)", flush=True)
+
+
+def epoch_line(epoch: int, logs: dict) -> str:
+    """One epoch of the training log: losses and accuracies on training and validation data."""
+    get = lambda key: logs.get(key, float("nan"))  # noqa: E731
+    return (f"epoch {epoch:3d}  loss {get('loss'):.4f}  acc {get('accuracy'):.4f}  "
+            f"val_loss {get('val_loss'):.4f}  val_acc {get('val_accuracy'):.4f}")
+
+
+#: Training steps per call into the compiled graph. One step per call spends more time in Python
+#: than in the network for a small model on a CPU, most of all with deterministic ops
+#: (`benchmarks/speedups.py` measures it); the callbacks still run after every epoch.
+STEPS_PER_EXECUTION = 16
 
 
 def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
-    """AdamW with a cosine-decaying learning rate and cross-entropy loss."""
+    """AdamW, a cosine-decaying learning rate, cross-entropy loss; `STEPS_PER_EXECUTION` steps per call."""
     schedule = keras.optimizers.schedules.CosineDecay(
         cfg.learning_rate, decay_steps=max(1, cfg.epochs * steps_per_epoch), alpha=0.01
     )
@@ -103,6 +108,7 @@ def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) ->
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
 
 

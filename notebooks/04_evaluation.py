@@ -53,8 +53,8 @@ pd.set_option("display.precision", 4)
 # ## Models and predictions
 #
 # `model_cache.get_model` loads each model from the cache (`data/models/`), or
-# trains it first if it is missing or was made by older code (on a 2-core laptop about
-# 3 minutes for mlp and 10 to 14 for mlp-aug; notebooks 02 and 03 print their times). We then compute every model's probabilities for
+# trains it first if it is missing or was made by older code (on a 2-core laptop 3 to 4
+# minutes for mlp and 10 to 15 for mlp-aug; notebooks 02 and 03 print their times). We then compute every model's probabilities for
 # the 10,000 test images once and reuse them below.
 
 # %%
@@ -172,7 +172,7 @@ for name in NAMES:
 # ## 4. The most confused pairs
 #
 # Which mistakes happen most? `share` is the count divided by the number of test
-# images of the true digit (a share of 0.01 for 4→9 means 1% of all 4s were called 9).
+# images of the true digit (a share of 0.01 for 4→9 would mean 1% of all 4s were called 9).
 
 # %%
 pairs = {name: evaluate.confused_pairs(y_test, preds[name], top=8) for name in NAMES}
@@ -182,8 +182,9 @@ display(pd.concat(pairs, axis=1))
 # Numbers alone do not tell *why*. Here are examples of the top four confusions of
 # each model (up to eight per pair), with the model's confidence under each image. Look for
 # what the misread digits share. Some are written in a way that genuinely leans towards the
-# other digit (a 4 or a 9 whose top is half closed); others, such as most of the 6s read as 5
-# and the 8s read as 9, are clearly written: those are the model's own failures.
+# other digit (a 4 or a 9 whose top is half closed); others are clearly written: those are the
+# model's own failures. Which pairs come top, and which digits they show, change when a model
+# is retrained, so judge each image for yourself.
 
 # %%
 for name in NAMES:
@@ -378,8 +379,9 @@ for name in NAMES:
 # 2. Set `TARGET = 0.995` in the cell of section 7 that chooses the threshold and rerun it. A
 #    looser target is met at a lower threshold, so fewer answers are set aside, and more of those
 #    kept are wrong; the printed shares answer "how much less" for your run. Note how noisy the
-#    choice is: with about 4,600 validation answers kept, 99.9% allows at most 4 mistakes among
-#    them, so the test set lands near the target, not on it (the summary says on which side).
+#    choice is: with some 4,650 to 4,830 validation answers kept (the 5,000 validation images
+#    less the share set aside there), 99.9% allows at most 4 mistakes among them, so the test
+#    set lands near the target, not on it (the summary says on which side).
 # 3. No. The p-value is the chance of a split at least this lopsided *if* the two models were
 #    equally good; a small one says "not equal" is the better explanation. It says nothing about
 #    how large the true difference is: for that, look at the counts of images only one model

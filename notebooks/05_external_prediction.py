@@ -93,7 +93,7 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
 # convolutional network that notebook 06 explains: the notebooks run in any order, and here it
 # is simply the best digit reader we have).
 # `model_cache.train_series()` first trains any of them that is not in the cache yet, or that
-# was made by older code: with nothing cached, up to about half an hour on a 2-core laptop (the
+# was made by older code: with nothing cached, up to about 35 minutes on a 2-core laptop (the
 # three models' times are printed in notebooks 02, 03 and 06); with the cache, a few seconds.
 
 # %%
@@ -335,12 +335,12 @@ show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_re
 
 # %% [markdown]
 # Compare the two lines printed above: the photo is not read perfectly; the second row comes
-# out one digit short, and wrong. Below: why each dropped blob was dropped (`Component.dropped`),
-# counted for this photo (the ruled lines are not among them: they were erased from the mask
-# before the blobs were counted), the blobs themselves (green: kept, red: dropped, small here;
-# blue and numbered: the digits in reading order; look for a box holding two touching
-# digits), and part of the JSON that `predict --json` prints for this
-# photo: the rows as `rows` and `text`, and each digit with its `row`.
+# out one digit short (the 1 between the 2 and the 5 is missing). Below: why each dropped blob
+# was dropped (`Component.dropped`), counted for this photo (the ruled lines are not among
+# them: they were erased from the mask before the blobs were counted), the blobs themselves
+# (green: kept, red: dropped, small here; blue and numbered: the digits in reading order; look
+# for a box holding two touching digits), and part of the JSON that `predict --json` prints for
+# this photo: the rows as `rows` and `text`, and each digit with its `row`.
 
 # %%
 print(pd.Series([c.dropped or "kept" for c in pst.components]).value_counts().to_dict())
@@ -572,7 +572,7 @@ else:
 if HAVE_EXTERNAL:
     assert summary.accuracy >= 0.90, f"external accuracy fell to {summary.accuracy:.1%}"
     assert default.accuracy >= 0.88, f"external accuracy in default mode fell to {default.accuracy:.1%}"
-    # The preparation must still be worth far more than the whole-photo shrink (18 points at this version).
+    # The preparation must still be worth far more than the whole-photo shrink (about 19 points at this version).
     assert summary.accuracy > naive_acc + 0.15, "the preparation no longer helps much"
     if usps_acc is not None:
         assert usps_acc >= 0.94, f"USPS accuracy fell to {usps_acc:.1%}"
@@ -595,7 +595,8 @@ if HAVE_EXTERNAL:
 #   of part 5 counts those where no digit was found at all (every blob dropped by a rule of
 #   step 4); in others part of the digit was lost or clutter was kept.
 # * Other handwriting separates the models more than MNIST's test set does: on scikit-learn's
-#   8×8 UCI digits (part 5, always available) the models differ by several points.
+#   8×8 UCI digits (part 5, always available) the best and the worst model differ by several
+#   points.
 # * A confident answer is not a correct one: on input unlike its training data (the naive
 #   resize above) the model is sure and wrong.
 # * From the command line: `python -m helpers predict PHOTO ... [--json] [--annotate DIR]`,
@@ -627,10 +628,10 @@ if HAVE_EXTERNAL:
 #    centring by mass remove its position.
 # 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
 #    When this solution was written (2026-11-27, the models of this version), `cnn-aug` read the
-#    inverted 7 as a 0 at 93%, the plain MLP as a 5 at 100%, `mlp-aug` as a 2 at 75%: wrong,
-#    different from model to model, and mostly sure. The answer comes from an input unlike any
-#    the model was trained on, so neither the digit nor the probability can be trusted. That is why
-#    polarity is the first thing the pipeline fixes.
+#    inverted 7 as a 0 at 99.5%, the plain MLP as a 5 at 100%, `mlp-aug` as a 7 at 83%: different
+#    from model to model, and two of the three wrong and sure. The answer comes from an input unlike
+#    any the model was trained on, so neither the digit nor the probability can be trusted, not even
+#    when the digit happens to be right. That is why polarity is the first thing the pipeline fixes.
 # 3. It fixes the polarity (it inverts a light photo) and nothing else: the paper stays a grey
 #    background instead of 0, the digit fills only part of the image instead of 20 px centred by
 #    mass, and its strokes shrink to a fraction of a pixel. The model has never seen such an image, and its probability

@@ -192,8 +192,9 @@ for strokes, brush in square.values():
 plots.drawing_readings(pictures, [f"{k}, no pipeline" for k in square], rows)
 
 # %% [markdown]
-# Shrunk whole, the centred 7 is still read by all three. The off-centre and the tiny one are
-# misread by all three, mostly with little certainty: nothing in training showed them a digit in
+# Shrunk whole, the centred 7 is still read by all three. The tiny one is misread by all three,
+# and the off-centre one by both MLPs; `cnn-aug` reads the off-centre 7, but only at 56%. None of
+# these six answers would pass the widget's bar: nothing in training showed the models a digit in
 # the corner of the frame, or a few pixels tall. The huge 7 fills the frame, larger than any MNIST
 # digit's 20×20 box: the plain MLP gets it wrong, the two models trained on zoomed digits read it.
 # Augmentation buys a little tolerance (±10% zoom, ±2.8 pixels); the pipeline's crop and centring
@@ -223,11 +224,13 @@ rotation
 readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 50)})
 
 # %% [markdown]
-# At 20° every model reads all four digits, surely. At 35° the picture is mixed: the plain MLP
-# leans to a 2 for the 7 (unsure), where `cnn-aug` still reads a 7 surely and `mlp-aug` leans to
-# a 7 (unsure), although their training turned digits by at most ±10°; but `cnn-aug` takes the
-# turned 2 for a 3, which both MLPs read; and the 4 leans to an 8 for all three, none of them sure. At 50° most answers are wrong, several
-# of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. One scripted drawing
+# At 20° every model reads all four digits, surely. At 35° all three still read the 2 and the 3
+# surely. The 7 divides them: `mlp-aug` and `cnn-aug` still read it surely, although their
+# training turned digits by at most ±10°, where the plain MLP leans to a 2 (unsure). The 4 leans
+# to an 8 for all three, none of them sure. At 50° the 4 and the 7 are misread by all three, most
+# of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still
+# read by all three (`cnn-aug` unsure), and the 3 by the two augmented models (`mlp-aug` unsure),
+# where the plain MLP cuts it in two and reads 47. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
 #
@@ -337,10 +340,12 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # %% [markdown]
 # Raising the bar turns fewer scribbles into confident digits, and sets more real digits aside as
 # unsure. With all three models required to agree, no validation digit is read wrongly, at any
-# bar. The widget uses 95%: in this table it reads as many
-# validation digits as 90% does while letting fewer scribbles through, where 99% would set aside
-# three more real digits in every hundred. (The difference between 90% and 95% is a few scribbles
-# in 200, within chance.)
+# bar. The widget's bar, `SURE` = 95%, was chosen on an earlier run of these same development
+# drawings, with earlier-trained models: there, 95% read as many validation digits as 90% while
+# letting fewer scribbles through. This run does not repeat that. Here 95% reads three fewer of
+# the 200 validation digits than 90% does, and lets one fewer scribble through; differences of a
+# few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99% would
+# set aside five more of the 200 real digits than 95%, for five fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the
@@ -382,11 +387,11 @@ with tempfile.TemporaryDirectory() as folder:
 #
 # - A model never sees your drawing: it sees the 28×28 MNIST-form image the pipeline cuts out of
 #   it. Place and size are handled there, before any network, and so is the pen's width unless
-#   the pen is thick for the digit's size; without the crop and centring, an off-centre or tiny 7
-#   was misread by all three models, mostly with low confidence.
-# - Slant is left to the models: at 35° `cnn-aug` still read the 7 surely and `mlp-aug` leaned to
-#   7 where the plain MLP leaned to 2 (both unsure), while the CNN misread a turned 2; turned far
-#   enough to look like another digit, a digit is misread by all of them, often confidently.
+#   the pen is thick for the digit's size; without the crop and centring, a tiny 7 was misread by
+#   all three models and an off-centre one by both MLPs, and no model was sure of either.
+# - Slant is left to the models: at 35° `mlp-aug` and `cnn-aug` still read the 7 surely where the
+#   plain MLP leaned to 2 (unsure), and all three leaned to 8 for the 4; turned far enough to look
+#   like another digit, a digit is misread by all of them, often confidently.
 # - A digit classifier answers a digit for anything. Agreement between models and a probability
 #   bar catch most scribbles, but not all; a "not a digit" answer has to be trained.
 #

@@ -123,7 +123,7 @@ def test_fingerprint_follows_the_code_not_its_comments(tmp_path):
     edit(src / "models.py", '"""Build (not compile) the MLP described by `cfg`."""', '"""Reworded."""')
     edit(src / "training.py", "import contextlib\n", "import contextlib  # a new comment\n")
     assert {r.name: registry.code_fingerprint(r, src) for r in (plain, augmented)} == before
-    edit(src / "augment.py", "fill_value\": 0.0", "fill_value\": 0.5")
+    edit(src / "augment.py", "fill_value=0.0)", "fill_value=0.5)")
     assert registry.code_fingerprint(plain, src) == before["mlp"], "augmentation is not the plain MLP's code"
     assert registry.code_fingerprint(augmented, src) != before["mlp-aug"]
     edit(src / "models.py", 'x = layers.Activation("relu"', 'x = layers.Activation("gelu"')

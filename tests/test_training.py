@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -60,6 +61,34 @@ def test_augmentation_is_active_in_training_and_identity_in_inference():
     assert out.shape == x.shape
     assert np.abs(out - x).max() > 0.1, "training-mode augmentation must change the images"
     assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
+
+
+def test_affine_augmentation_matches_keras_layers_at_a_fixed_draw_and_stays_in_range():
+    rng = np.random.default_rng(5)
+    x = np.zeros((6, 28, 28, 1), np.float32)
+    x[:, 6:22, 11:17] = rng.uniform(0.4, 1.0, (6, 16, 6, 1))
+    layer = augment.RandomAffine(10.0, 0.1, 0.1, seed=3)
+    # Rotation alone: each image, turned by the angle its transform drew, equals Keras' own
+    # RandomRotation at that angle (the same centre, sign and interpolation).
+    turn = augment.RandomAffine(10.0, 0.0, 0.0, seed=1)
+    m = np.asarray(turn.transforms(6, 28, 28))
+    mine = np.asarray(keras.ops.image.affine_transform(x, m))
+    for i, deg in enumerate(np.degrees(np.arctan2(m[:, 3], m[:, 0]))):
+        rot = keras.layers.RandomRotation((deg / 360, deg / 360), fill_mode="constant")
+        np.testing.assert_allclose(mine[i], np.asarray(rot(x[i : i + 1], training=True))[0], atol=1e-4)
+    # Every drawn transform stays within the configured ranges: angle, zoom per axis, shift.
+    m = np.asarray(layer.transforms(2000, 28, 28))
+    zx, zy = np.hypot(m[:, 0], m[:, 3]), np.hypot(m[:, 1], m[:, 4])
+    angle = np.degrees(np.arctan2(m[:, 3], m[:, 0]))
+    assert np.all(np.abs(angle) <= 10.0 + 1e-4) and np.abs(angle).max() > 9.0
+    for z in (zx, zy):
+        assert z.min() >= 0.9 - 1e-6 and z.max() <= 1.1 + 1e-6
+    centre = m[:, [0, 1]] @ [13.5, 13.5] + m[:, 2] - 13.5, m[:, [3, 4]] @ [13.5, 13.5] + m[:, 5] - 13.5
+    assert np.abs(centre[0]).max() <= 2.8 + 1e-4 and np.abs(centre[1]).max() <= 2.8 + 1e-4
+    assert np.abs(centre[0]).max() > 2.5, "shifts should spread over ±10% of the width"
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    out = np.asarray(layer(x, training=True))
+    assert out.shape == x.shape and np.abs(out - x).max() > 0.1 and out.min() >= 0.0
 
 
 def test_noise_augmentation_is_clipped_training_only_seeded_and_varies_per_image():
@@ -160,3 +189,24 @@ def test_predict_proba_checks_shape():
     assert inference.predict_proba(model, np.zeros((28, 28))).shape == (1, 10)
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28\)"):
         inference.predict_proba(model, np.zeros((2, 32, 32)))
+
+
+@pytest.mark.parametrize("augment", [None, AugmentConfig()], ids=["plain", "augmented"])
+def test_steps_per_execution_changes_only_the_speed_not_the_weights(augment):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (600, 28, 28)).astype("float32")  # 19 batches of 32: 16 + a remainder of 3
+    y = keras.utils.to_categorical(rng.integers(0, 10, 600), 10)
+    weights = []
+    for spe in (1, training.STEPS_PER_EXECUTION):
+        training.set_seed(1)
+        model = models.build_model(MLPConfig(hidden=(32,)))
+        training.compile_model(model, TrainConfig(epochs=2, batch_size=32), steps_per_epoch=19)
+        if spe == 1:
+            model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                          steps_per_execution=1)
+        assert model.get_compile_config()["steps_per_execution"] == spe
+        ds = training.make_dataset(x, y, 32, shuffle=True, augment=augment)
+        model.fit(ds, epochs=2, verbose=0, shuffle=False)
+        weights.append([w.numpy() for w in model.weights])
+    for one, many in zip(*weights, strict=True):
+        np.testing.assert_array_equal(one, many)

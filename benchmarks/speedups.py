@@ -1,0 +1,114 @@
+"""Each training speed-up against the code before it, on this machine, in one run (not a test).
+
+    python benchmarks/speedups.py [--models mlp,mlp-aug,cnn-aug] [--epochs 1] [--bfloat16]
+
+For each recipe, times `Model.fit` epochs (after a warm-up that traces the step) under:
+  before          one step per call into the compiled graph, rotation, shift and zoom as
+                  Keras' three layers (`RandomRotation`, `RandomTranslation`, `RandomZoom`)
+  16 steps/call   `steps_per_execution=16`, the same three layers
+  + one affine    and the three transforms as one `augment.RandomAffine` (today's library)
+  bfloat16        with --bfloat16: today's library under Keras' "mixed_bfloat16" policy (the CNN
+                  only; slow on CPUs without AVX512-BF16, where TensorFlow emulates it)
+The recipe's own batch size, optimizer and seed in every row; only the time is compared here
+(the accuracy of today's recipes is in each model's record). Figures depend on the machine and on
+what else it runs: compare rows of one run only. The machine's float32 matrix-multiply speed is
+measured in the same run, and each row's throughput is given as a share of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import forward_flops, matmul_gflops, timed  # benchmarks/bench.py, beside this script
+
+
+def three_layers(cfg, seed: int):
+    """The augmentation before `RandomAffine`: stroke, Keras' three transform layers, noise."""
+    import keras
+
+    from helpers import augment
+
+    common = {"fill_mode": "constant", "fill_value": 0.0, "interpolation": "bilinear", "seed": seed}
+    return keras.Sequential([
+        augment.RandomStrokeWidth(cfg.stroke, seed=seed),
+        keras.layers.RandomRotation(cfg.rotation_deg / 360.0, **common),
+        keras.layers.RandomTranslation(cfg.shift, cfg.shift, **common),
+        keras.layers.RandomZoom(cfg.zoom, cfg.zoom, **common),
+        augment.RandomNoise(cfg.noise, seed=seed),
+    ])
+
+
+def dataset(x, y, batch_size: int, augmentation, seed: int):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(batch_size)
+    if augmentation is not None:
+        ds = ds.map(lambda a, b: (augmentation(a[..., None], training=True)[..., 0], b),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def variants(name: str, bfloat16: bool = False) -> list[tuple[str, int, str, bool]]:
+    """(label, steps per call, augmentation: "none" / "three" / "affine", bfloat16) rows for `name`."""
+    if not name.endswith("-aug"):
+        return [("before", 1, "none", False), ("16 steps/call", 16, "none", False)]
+    rows = [("before", 1, "three", False), ("16 steps/call", 16, "three", False),
+            ("+ one affine", 16, "affine", False)]
+    return rows + ([("bfloat16", 16, "affine", True)] if bfloat16 and name.startswith("cnn") else [])
+
+
+def time_variant(name: str, spe: int, aug: str, bf16: bool, epochs: int) -> tuple[float, float]:
+    """Seconds per epoch of `Model.fit` and forward FLOPs per image for one row."""
+    import keras
+    from keras import mixed_precision
+
+    from helpers import augment, data, registry, training
+    from helpers.models import build_model
+
+    recipe = registry.RECIPES[name]
+    cfg = recipe.train
+    splits = data.load_splits()
+    y = keras.utils.to_categorical(splits.y_train, 10)
+    mixed_precision.set_global_policy("mixed_bfloat16" if bf16 else "float32")
+    try:
+        training.set_seed(cfg.seed)
+        layers = {"none": None, "three": lambda: three_layers(recipe.augment, cfg.seed),
+                  "affine": lambda: augment.augmentation_layers(recipe.augment, seed=cfg.seed)}[aug]
+        # The augmentation runs in float32 whatever the policy: it is input, not model.
+        mixed_precision.set_global_policy("float32")
+        augmentation = layers() if layers else None
+        mixed_precision.set_global_policy("mixed_bfloat16" if bf16 else "float32")
+        model = build_model(recipe.model)
+        training.compile_model(model, cfg, steps_per_epoch=len(splits.x_train) // cfg.batch_size)
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                      steps_per_execution=spe)
+        ds = dataset(splits.x_train, y, cfg.batch_size, augmentation, cfg.seed)
+        model.fit(ds.take(3 * spe), epochs=1, verbose=0, shuffle=False)  # traces the step
+        seconds = timed(lambda: model.fit(ds, epochs=epochs, verbose=0, shuffle=False)) / epochs
+        return seconds, forward_flops(model)
+    finally:
+        mixed_precision.set_global_policy("float32")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="mlp,mlp-aug,cnn-aug")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs timed per row")
+    parser.add_argument("--bfloat16", action="store_true", help="also time the CNN in mixed bfloat16")
+    args = parser.parse_args()
+    gflops = matmul_gflops()
+    print(f"this machine: float32 matrix multiply (2048×2048, TensorFlow) {gflops:,.0f} GFLOP/s")
+    n = 55_000
+    for name in args.models.split(","):
+        print(f"\n{name}: seconds per epoch of Model.fit ({n:,} training images)")
+        before = None
+        for label, spe, aug, bf16 in variants(name, args.bfloat16):
+            seconds, flops = time_variant(name, spe, aug, bf16, args.epochs)
+            before = before or seconds
+            share = n * 3 * flops / seconds / (gflops * 1e9)
+            print(f"  {label:14s} {seconds:6.1f} s  {n / seconds:7,.0f} images/s  "
+                  f"{before / seconds:4.2f}× before  {share:4.0%} of matmul speed", flush=True)
+
+
+if __name__ == "__main__":
+    main()
