@@ -13,6 +13,7 @@ notebook shows drawings when no browser is attached (nbval, CI, `jupyter nbconve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class DrawWidget(anywidget.AnyWidget):
         self._models = dict(models)
         self._threshold = threshold
         self._keep_dir = Path(keep_dir)
+        self._last_read: tuple | None = None
         super().__init__(**kwargs)
         self.on_msg(self._on_message)
         self._read()
@@ -67,11 +69,20 @@ class DrawWidget(anywidget.AnyWidget):
         """The models the widget reads with, by name."""
         return dict(self._models)
 
-    @traitlets.observe("strokes", "brush", "width", "height")
+    # The browser numbers every drawing it sends, and waits for the reading with that number.
+    # When the pen lifts where a throttled send already took it, the strokes come again unchanged
+    # with a new number: only `version` changes, and that drawing needs its reading too.
+    @traitlets.observe("strokes", "brush", "width", "height", "version")
     def _changed(self, _change: dict) -> None:
         self._read()
 
     def _read(self) -> None:
+        # One message from the browser changes several traits and notifies once per trait;
+        # they all see the final state, so read it once.
+        key = (self.version, json.dumps(self.strokes), self.brush, self.width, self.height)
+        if key == self._last_read:
+            return
+        self._last_read = key
         try:
             result = drawing.read_drawing(self.strokes, self._models, size=(self.width, self.height),
                                           brush=self.brush, threshold=self._threshold)

@@ -127,6 +127,19 @@ def test_widget_reads_strokes_set_from_python_and_keeps_by_message(tmp_path):
     assert w.reading["state"] == "error"
 
 
+def test_widget_reads_each_numbered_drawing_once_even_when_its_strokes_repeat(monkeypatch):
+    w = DrawWidget({"a": ConstantModel(7, 0.99)})
+    calls = []
+    real = drawing.read_drawing
+    monkeypatch.setattr(drawing, "read_drawing", lambda *a, **k: calls.append(1) or real(*a, **k))
+    strokes = [[[float(x), float(y)] for x, y in s] for s in SEVEN]
+    w.set_state({"version": 1, "strokes": strokes})  # what one message from the browser does
+    assert w.reading["version"] == 1 and w.reading["text"] == "7" and len(calls) == 1
+    # The pen lifted where the last throttled send already was: same strokes, a new number.
+    w.set_state({"version": 2, "strokes": strokes})
+    assert w.reading["version"] == 2 and w.reading["text"] == "7" and len(calls) == 2
+
+
 @pytest.mark.slow
 def test_the_trained_models_read_scripted_digits_and_numbers():
     missing = [n for n in MODELS if not registry.is_current(n)]
