@@ -33,7 +33,7 @@ class RandomAffine(keras.layers.Layer):
     """Random rotation, shift and zoom as one affine transform per image, as `ImageDataGenerator` did.
 
     Keras' `RandomRotation`, `RandomTranslation` and `RandomZoom` draw the same kinds of
-    transform, but each resamples the image: three interpolations (three times the blur) and
+    transform, but each resamples the image: three interpolations where one would do, and
     three times the work. Here each image draws an angle in ±`rotation_deg`, a shift in
     ±`shift` of its size and a scale in [1 - `zoom`, 1 + `zoom`] per axis, and the product
     is applied once (`keras.ops.image.affine_transform`, bilinear). New pixels are 0, MNIST's

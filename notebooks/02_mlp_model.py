@@ -118,8 +118,9 @@ model.summary()
 #
 # In Keras, `compile` sets the loss, the optimizer and its schedule, and what to report.
 # `steps_per_execution=16` changes only the speed: `fit` hands the compiled graph 16 batches
-# per call instead of one, so less time goes to the Python side of each step (an epoch of this
-# MLP took 1.3× to 1.9× less time on the project's 2-core machines, README, "Training speed-ups";
+# per call instead of one, so less time goes to the Python side of each step (on the project's
+# 2-core machines an epoch of this MLP took from about as long to 1.9× less time, README,
+# "Training speed-ups";
 # `benchmarks/speedups.py` measures it on yours). The weights come out the same
 # (`tests/test_training.py` checks it).
 

@@ -161,7 +161,7 @@ readings_figure(variants, brushes={"tiny, 4-pixel pen": 4})
 # with the usual 14-pixel pen, its strokes running into one blot. The pipeline judges ink against
 # the paper around it, estimated a few pen widths wide (notebook 05, step 2); in a blot wider than
 # that, the middle is taken for paper, and what reaches the models is the blot's outline: a loop,
-# which all three read as an 8.
+# which all three read as an 8 (`cnn-aug` unsure).
 #
 # Without the crop and centring the story changes. Here similar drawings, on a square 224×224
 # canvas so nothing is squashed, are simply shrunk to 28×28, the way many MNIST demos feed a
