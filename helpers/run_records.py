@@ -123,10 +123,12 @@ def short_runs(
 
 # ---------------------------------------------------------------- selection records
 
-#: Validation results of the runs that chose the augmentation and the CNN (accuracy in %,
-#: training seconds), one CSV per selection under `notebooks/records/`. The notebooks and the
-#: README show these files; neither types the numbers.
-SELECTIONS = ("mlp_augment_selection", "cnn_selection")
+#: Validation results of the runs that chose the augmentation, the CNN and each model's epoch
+#: budget (accuracy in %, training seconds), one CSV per selection under `notebooks/records/`.
+#: The notebooks and the README show these files; neither types the numbers.
+SELECTIONS = (
+    "mlp_augment_selection", "cnn_selection", "epochs_mlp", "epochs_mlp_aug", "epochs_cnn_aug",
+)
 
 
 def selection(name: str) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
 # convolutional network that notebook 06 explains: the notebooks run in any order, and here it
 # is simply the best digit reader we have).
 # `model_cache.train_series()` first trains any of them that is not in the cache yet, or that
-# was made by older code: with nothing cached, up to about 35 minutes on a 2-core laptop (the
+# was made by older code: with nothing cached, up to about 30 minutes on a 2-core laptop (the
 # three models' times are printed in notebooks 02, 03 and 06); with the cache, a few seconds.
 
 # %%
@@ -572,7 +572,7 @@ else:
 if HAVE_EXTERNAL:
     assert summary.accuracy >= 0.90, f"external accuracy fell to {summary.accuracy:.1%}"
     assert default.accuracy >= 0.88, f"external accuracy in default mode fell to {default.accuracy:.1%}"
-    # The preparation must still be worth far more than the whole-photo shrink (about 19 points at this version).
+    # The preparation must still be worth far more than the whole-photo shrink (about 20 points at this version).
     assert summary.accuracy > naive_acc + 0.15, "the preparation no longer helps much"
     if usps_acc is not None:
         assert usps_acc >= 0.94, f"USPS accuracy fell to {usps_acc:.1%}"
@@ -628,7 +628,7 @@ if HAVE_EXTERNAL:
 #    centring by mass remove its position.
 # 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
 #    When this solution was written (2026-11-27, the models of this version), `cnn-aug` read the
-#    inverted 7 as a 0 at 99.5%, the plain MLP as a 5 at 100%, `mlp-aug` as a 7 at 83%: different
+#    inverted 7 as a 0 at 99.6%, the plain MLP as a 5 at 100%, `mlp-aug` as a 7 at 83%: different
 #    from model to model, and two of the three wrong and sure. The answer comes from an input unlike
 #    any the model was trained on, so neither the digit nor the probability can be trusted, not even
 #    when the digit happens to be right. That is why polarity is the first thing the pipeline fixes.

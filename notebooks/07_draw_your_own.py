@@ -193,7 +193,7 @@ plots.drawing_readings(pictures, [f"{k}, no pipeline" for k in square], rows)
 
 # %% [markdown]
 # Shrunk whole, the centred 7 is still read by all three. The tiny one is misread by all three,
-# and the off-centre one by both MLPs; `cnn-aug` reads the off-centre 7, but only at 56%. None of
+# and so is the off-centre one (`cnn-aug` reads a 3, at 47%). None of
 # these six answers would pass the widget's bar: nothing in training showed the models a digit in
 # the corner of the frame, or a few pixels tall. The huge 7 fills the frame, larger than any MNIST
 # digit's 20×20 box: the plain MLP gets it wrong, the two models trained on zoomed digits read it.
@@ -343,9 +343,9 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # bar. The widget's bar, `SURE` = 95%, was chosen on an earlier run of these same development
 # drawings, with earlier-trained models: there, 95% read as many validation digits as 90% while
 # letting fewer scribbles through. This run does not repeat that. Here 95% reads three fewer of
-# the 200 validation digits than 90% does, and lets one fewer scribble through; differences of a
+# the 200 validation digits than 90% does, and lets two fewer scribbles through; differences of a
 # few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99% would
-# set aside five more of the 200 real digits than 95%, for five fewer scribbles.
+# set aside four more of the 200 real digits than 95%, for six fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the
@@ -388,7 +388,7 @@ with tempfile.TemporaryDirectory() as folder:
 # - A model never sees your drawing: it sees the 28×28 MNIST-form image the pipeline cuts out of
 #   it. Place and size are handled there, before any network, and so is the pen's width unless
 #   the pen is thick for the digit's size; without the crop and centring, a tiny 7 was misread by
-#   all three models and an off-centre one by both MLPs, and no model was sure of either.
+#   all three models, and so was an off-centre one, and no model was sure of either.
 # - Slant is left to the models: at 35° `mlp-aug` and `cnn-aug` still read the 7 surely where the
 #   plain MLP leaned to 2 (unsure), and all three leaned to 8 for the 4; turned far enough to look
 #   like another digit, a digit is misread by all of them, often confidently.

@@ -116,3 +116,21 @@ def test_a_selection_record_without_its_columns_is_named(tmp_path, monkeypatch):
         run_records.selection("broken")
     with pytest.raises(run_records.RecordError, match="missing.csv"):
         run_records.selection("missing")
+
+
+@pytest.mark.parametrize("record, recipe", [
+    ("epochs_mlp", "mlp"), ("epochs_mlp_aug", "mlp-aug"), ("epochs_cnn_aug", "cnn-aug"),
+])
+def test_each_epoch_budget_record_follows_its_rule_and_the_recipe_uses_it(record, recipe):
+    """The rule written before the runs: the shortest budget at most 0.1 points below the longest
+    (previous) budget on clean validation accuracy and, where measured, at most 0.3 points below it
+    on the mean over the 11 perturbations."""
+    table = run_records.selection(record)
+    numbers = table.drop(columns="chosen").replace("", None).astype(float)
+    longest = numbers.loc[numbers["epochs"].idxmax()]
+    ok = numbers["clean"] >= longest["clean"] - 0.1 - 1e-9
+    if "mean of 11 perturbations" in numbers:
+        ok &= numbers["mean of 11 perturbations"] >= longest["mean of 11 perturbations"] - 0.3 - 1e-9
+    by_rule = numbers[ok]["epochs"].idxmin()
+    assert table.loc[by_rule, "chosen"] == "yes", f"{record}: the rule picks {by_rule!r}"
+    assert int(numbers.loc[by_rule, "epochs"]) == registry.RECIPES[recipe].train.epochs
