@@ -272,7 +272,7 @@ plots.training_curves(history)
 # The curves tell the story of training: training loss keeps falling, while validation loss
 # flattens after about ten epochs — from there on the network fits its training images ever more
 # closely, with little change on images it has not seen. Training accuracy sits *below*
-# validation accuracy in the first epochs: it is measured while training, with dropout switching
+# validation accuracy in the first two epochs: it is measured while training, with dropout switching
 # units off, and averaged over an epoch in which the network was still improving. The learning
 # rate's cosine decay makes the last epochs small refinements; early stopping would have ended
 # the run had validation accuracy stalled for 8 epochs.

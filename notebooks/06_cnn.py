@@ -355,9 +355,9 @@ if "external digits" in comparison:
 #   McNemar test is how to check).
 # - **Shifts, rotations, scaling, stroke width, blur**: the CNN scores highest on each, but by
 #   more than half a point only on the 4-pixel shift, the 25° rotation, the 0.8 scaling and thin
-#   strokes; on the others the augmented MLP is within half a point (on blur, about a tenth). A
-#   4-pixel shift, which the plain MLP could not survive, costs the CNN about a third of a point
-#   (table above).
+#   strokes; on the others the augmented MLP is within half a point (on the 15° rotation
+#   exactly half; on blur, about a tenth). A 4-pixel shift, which the plain MLP could not
+#   survive, costs the CNN about a third of a point (table above).
 #   Both the CNN and the augmented MLP were trained with the same augmentation, so the gap
 #   between those two comes from the architecture or its training recipe; this series trains no
 #   CNN without augmentation, so it cannot say how much of that robustness convolution and
