@@ -10,8 +10,10 @@ the fastest of `--repeat` (one epoch can take half as long again when the machin
   + one affine    and the three transforms as one `augment.RandomAffine` (today's library)
   bfloat16        with --bfloat16: today's library under Keras' "mixed_bfloat16" policy (the CNN
                   only; slow on CPUs without AVX512-BF16, where TensorFlow emulates it)
-The recipe's own batch size, optimizer and seed in every row; only the time is compared here
-(the accuracy of today's recipes is in each model's record). Figures depend on the machine and on
+  + batch 1024    `mlp-aug` only: its recipe's batches of 1,024 (with a warm-up); the rows above
+                  use the 256 it had before (`EARLIER_BATCH`)
+The recipe's own optimizer and seed in every row; only the time is compared here (the accuracy
+of today's recipes is in each model's record). Figures depend on the machine and on
 what else it runs: compare rows of one run only. The machine's float32 matrix-multiply speed is
 measured in the same run, and each row's throughput is given as a share of it.
 """
@@ -19,8 +21,12 @@ measured in the same run, and each row's throughput is given as a share of it.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from bench import forward_flops, matmul_gflops, timed  # benchmarks/bench.py, beside this script
+
+#: The batch size a recipe had before its current one, for the rows that came before that change.
+EARLIER_BATCH = {"mlp-aug": 256}
 
 
 def three_layers(cfg, seed: int):
@@ -50,16 +56,24 @@ def dataset_with_three_layers(x, y, batch_size: int, cfg, seed: int):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def variants(name: str, bfloat16: bool = False) -> list[tuple[str, int, str, bool]]:
-    """(label, steps per call, augmentation: "none" / "three" / "affine", bfloat16) rows for `name`."""
+def variants(name: str, bfloat16: bool = False) -> list[tuple[str, int, str, bool, int | None]]:
+    """(label, steps per call, augmentation: "none" / "three" / "affine", bfloat16, batch size or
+    None for the recipe's) rows for `name`."""
     if not name.endswith("-aug"):
-        return [("before", 1, "none", False), ("16 steps/call", 16, "none", False)]
-    rows = [("before", 1, "three", False), ("16 steps/call", 16, "three", False),
-            ("+ one affine", 16, "affine", False)]
-    return rows + ([("bfloat16", 16, "affine", True)] if bfloat16 and name.startswith("cnn") else [])
+        return [("before", 1, "none", False, None), ("16 steps/call", 16, "none", False, None)]
+    batch = EARLIER_BATCH.get(name)
+    rows = [("before", 1, "three", False, batch), ("16 steps/call", 16, "three", False, batch),
+            ("+ one affine", 16, "affine", False, batch)]
+    if batch:
+        from helpers import registry
+
+        rows.append((f"+ batch {registry.RECIPES[name].train.batch_size}", 16, "affine", False, None))
+    return rows + ([("bfloat16", 16, "affine", True, None)] if bfloat16 and name.startswith("cnn") else [])
 
 
-def time_variant(splits, name: str, spe: int, aug: str, bf16: bool, repeat: int) -> tuple[float, float]:
+def time_variant(
+    splits, name: str, spe: int, aug: str, bf16: bool, repeat: int, batch: int | None = None
+) -> tuple[float, float]:
     """Seconds per epoch of `Model.fit` and forward FLOPs per image for one row."""
     import keras
     from keras import mixed_precision
@@ -68,7 +82,7 @@ def time_variant(splits, name: str, spe: int, aug: str, bf16: bool, repeat: int)
     from helpers.models import build_model
 
     recipe = registry.RECIPES[name]
-    cfg = recipe.train
+    cfg = recipe.train if batch is None else replace(recipe.train, batch_size=batch, warmup_epochs=0)
     y = keras.utils.to_categorical(splits.y_train, 10)
     try:
         training.set_seed(cfg.seed)
@@ -105,8 +119,8 @@ def main() -> None:
     for name in args.models.split(","):
         print(f"\n{name}: seconds per epoch of Model.fit ({n:,} training images)")
         before = None
-        for label, spe, aug, bf16 in variants(name, args.bfloat16):
-            seconds, flops = time_variant(splits, name, spe, aug, bf16, args.repeat)
+        for label, spe, aug, bf16, batch in variants(name, args.bfloat16):
+            seconds, flops = time_variant(splits, name, spe, aug, bf16, args.repeat, batch)
             before = before or seconds
             share = n * 3 * flops / seconds / (gflops * 1e9)
             print(f"  {label:14s} {seconds:6.1f} s  {n / seconds:7,.0f} images/s  "

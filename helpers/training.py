@@ -99,11 +99,22 @@ def epoch_line(epoch: int, logs: dict) -> str:
 STEPS_PER_EXECUTION = 16
 
 
-def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
-    """AdamW, a cosine-decaying learning rate, cross-entropy loss; `STEPS_PER_EXECUTION` steps per call."""
-    schedule = keras.optimizers.schedules.CosineDecay(
-        cfg.learning_rate, decay_steps=max(1, cfg.epochs * steps_per_epoch), alpha=0.01
+def learning_rate_schedule(
+    cfg: TrainConfig, steps_per_epoch: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Cosine decay to 1% of `cfg.learning_rate`, after a linear warm-up from a tenth of it over
+    `cfg.warmup_epochs` epochs (none by default)."""
+    warm = cfg.warmup_epochs * steps_per_epoch
+    return keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate / 10 if warm else cfg.learning_rate,
+        decay_steps=max(1, cfg.epochs * steps_per_epoch - warm), alpha=0.01,
+        warmup_target=cfg.learning_rate if warm else None, warmup_steps=warm,
     )
+
+
+def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+    """AdamW, `learning_rate_schedule`, cross-entropy loss; `STEPS_PER_EXECUTION` steps per call."""
+    schedule = learning_rate_schedule(cfg, steps_per_epoch)
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),

@@ -191,7 +191,7 @@ plots.first_steps(losses, learning_rates, steps_per_epoch)
 # (the "recorded" column says when and on which machine; "seconds" is the training time there).
 # `run_records.short_runs` reads a run from that record when its recipe and today's training code
 # match, and trains it otherwise: **add or change a design below and only that one is trained**
-# (the "seconds" column: from about 11 s to under a minute and a half each on the 2-core machine
+# (the "seconds" column: from about 12 s to a minute and a half each on the 2-core machine
 # that recorded them), or set `RETRAIN = True` to train all five again here. A run trained here is
 # kept in `data/runs/records/mlp_designs.json`, so it is not trained twice; its "recorded" column
 # then shows your date and machine.

@@ -54,7 +54,7 @@ pd.set_option("display.precision", 4)
 #
 # `model_cache.get_model` loads each model from the cache (`data/models/`), or
 # trains it first if it is missing or was made by older code (on a 2-core laptop 3 to 4
-# minutes for mlp and 10 to 15 for mlp-aug; notebooks 02 and 03 print their times). We then compute every model's probabilities for
+# minutes for mlp and 5 to 10 for mlp-aug; notebooks 02 and 03 print their times). We then compute every model's probabilities for
 # the 10,000 test images once and reuse them below.
 
 # %%
@@ -113,7 +113,7 @@ print(f"exact McNemar p-value (chance of a split this lopsided if both were equa
 #
 # Row = the true digit, column = the model's answer. The diagonal holds the
 # correct answers; every other cell is a kind of mistake. The correct answers
-# outnumber any mistake dozens of times over, so on one colour scale the
+# outnumber any mistake more than a hundred times over, so on one colour scale the
 # mistakes would all look white: here the diagonal is written in grey and left
 # out of the colour scale, which belongs to the mistakes alone (each panel has
 # its own scale: read the colour bars). Zero cells are left blank.
@@ -338,13 +338,15 @@ print(
     f"({'unlikely to be chance' if p_value < 0.05 else 'this could still be chance'})."
 )
 for name in NAMES:
-    top = pairs[name].to_dict("records")[0]
+    records = pairs[name].to_dict("records")
+    tied = [r for r in records if r["count"] == records[0]["count"]]  # say so when two pairs tie
+    mistakes = " and ".join(f"{r['true']}→{r['predicted']} ({r['share']:.1%} of all {r['true']}s)" for r in tied)
     weakest = per_class[name]["f1"].idxmin()
     side = "over" if conf[name].mean() > acc[name].accuracy else "under"
     print(
         f"* {name}: weakest digit {weakest} (F1 {per_class[name].loc[weakest, 'f1']:.3f}); "
-        f"most common mistake {top['true']}→{top['predicted']} ({top['count']} times, "
-        f"{top['share']:.1%} of all {top['true']}s); {side}-confident "
+        f"most common mistake{'s' if len(tied) > 1 else ''} {mistakes}, {tied[0]['count']} times"
+        f"{' each' if len(tied) > 1 else ''}; {side}-confident "
         f"(ECE {ece[name]:.2%})."
     )
 for name in NAMES:
@@ -379,8 +381,8 @@ for name in NAMES:
 # 2. Set `TARGET = 0.995` in the cell of section 7 that chooses the threshold and rerun it. A
 #    looser target is met at a lower threshold, so fewer answers are set aside, and more of those
 #    kept are wrong; the printed shares answer "how much less" for your run. Note how noisy the
-#    choice is: with some 4,650 to 4,830 validation answers kept (the 5,000 validation images
-#    less the share set aside there), 99.9% allows at most 4 mistakes among them, so the test
+#    choice is: with fewer than 5,000 validation answers kept (the validation images less the
+#    share set aside there), 99.9% allows at most 4 mistakes among them, so the test
 #    set lands near the target, not on it (the summary says on which side).
 # 3. No. The p-value is the chance of a split at least this lopsided *if* the two models were
 #    equally good; a small one says "not equal" is the better explanation. It says nothing about

@@ -628,10 +628,11 @@ if HAVE_EXTERNAL:
 #    centring by mass remove its position.
 # 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
 #    When this solution was written (2026-11-27, the models of this version), `cnn-aug` read the
-#    inverted 7 as a 0 at 99.6%, the plain MLP as a 5 at 100%, `mlp-aug` as a 7 at 83%: different
-#    from model to model, and two of the three wrong and sure. The answer comes from an input unlike
-#    any the model was trained on, so neither the digit nor the probability can be trusted, not even
-#    when the digit happens to be right. That is why polarity is the first thing the pipeline fixes.
+#    inverted 7 as a 0 at 99.6%, the plain MLP as a 5 at 100%, `mlp-aug` as a 1 at 65%: different
+#    from model to model, all three wrong, two of them sure. (The `mlp-aug` trained before this
+#    version read it as a 7 at 83%: right, by luck.) The answer comes from an input unlike any the
+#    model was trained on, so neither the digit nor the probability can be trusted, not even when
+#    the digit happens to be right. That is why polarity is the first thing the pipeline fixes.
 # 3. It fixes the polarity (it inverts a light photo) and nothing else: the paper stays a grey
 #    background instead of 0, the digit fills only part of the image instead of 20 px centred by
 #    mass, and its strokes shrink to a fraction of a pixel. The model has never seen such an image, and its probability

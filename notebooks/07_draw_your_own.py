@@ -57,7 +57,7 @@ from helpers.draw_widget import SURE, DrawWidget
 
 # %% [markdown]
 # The three models come from the cache that notebooks 02, 03 and 06 fill. A model that is not
-# cached yet, or was made by older code, is trained first: with nothing cached, about half an hour
+# cached yet, or was made by older code, is trained first: with nothing cached, about 25 minutes
 # on a 2-core laptop; with the cache, a few seconds. The widget then reads with the same trained
 # networks through LiteRT, the command line's fast runtime (notebook 05).
 
@@ -225,11 +225,11 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 
 # %% [markdown]
 # At 20° every model reads all four digits, surely. At 35° all three still read the 2 and the 3
-# surely. The 7 divides them: `mlp-aug` and `cnn-aug` still read it surely, although their
-# training turned digits by at most ±10°, where the plain MLP leans to a 2 (unsure). The 4 leans
-# to an 8 for all three, none of them sure. At 50° the 4 and the 7 are misread by all three, most
+# surely. The 7 divides them: `cnn-aug` still reads it surely and `mlp-aug` reads it too, though
+# unsure, although their training turned digits by at most ±10°; the plain MLP leans to a 2
+# (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two unsure. At 50° the 4 and the 7 are misread by all three, most
 # of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still
-# read by all three (`cnn-aug` unsure), and the 3 by the two augmented models (`mlp-aug` unsure),
+# read by all three (`mlp-aug` and `cnn-aug` unsure), and the 3 by the two augmented models (`mlp-aug` unsure),
 # where the plain MLP cuts it in two and reads 47. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
@@ -342,10 +342,10 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # unsure. With all three models required to agree, no validation digit is read wrongly, at any
 # bar. The widget's bar, `SURE` = 95%, was chosen on an earlier run of these same development
 # drawings, with earlier-trained models: there, 95% read as many validation digits as 90% while
-# letting fewer scribbles through. This run does not repeat that. Here 95% reads three fewer of
-# the 200 validation digits than 90% does, and lets two fewer scribbles through; differences of a
+# letting fewer scribbles through. This run does not repeat that. Here 95% reads two fewer of
+# the 200 validation digits than 90% does, and lets one fewer scribble through; differences of a
 # few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99% would
-# set aside four more of the 200 real digits than 95%, for six fewer scribbles.
+# set aside seven more of the 200 real digits than 95%, for six fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the
@@ -389,8 +389,8 @@ with tempfile.TemporaryDirectory() as folder:
 #   it. Place and size are handled there, before any network, and so is the pen's width unless
 #   the pen is thick for the digit's size; without the crop and centring, a tiny 7 was misread by
 #   all three models, and so was an off-centre one, and no model was sure of either.
-# - Slant is left to the models: at 35° `mlp-aug` and `cnn-aug` still read the 7 surely where the
-#   plain MLP leaned to 2 (unsure), and all three leaned to 8 for the 4; turned far enough to look
+# - Slant is left to the models: at 35° `cnn-aug` still read the 7 surely and `mlp-aug` unsurely,
+#   where the plain MLP leaned to 2 (unsure), and all three leaned to 8 for the 4; turned far enough to look
 #   like another digit, a digit is misread by all of them, often confidently.
 # - A digit classifier answers a digit for anything. Agreement between models and a probability
 #   bar catch most scribbles, but not all; a "not a digit" answer has to be trained.

@@ -133,4 +133,7 @@ def test_each_epoch_budget_record_follows_its_rule_and_the_recipe_uses_it(record
         ok &= numbers["mean of 11 perturbations"] >= longest["mean of 11 perturbations"] - 0.3 - 1e-9
     by_rule = numbers[ok]["epochs"].idxmin()
     assert table.loc[by_rule, "chosen"] == "yes", f"{record}: the rule picks {by_rule!r}"
-    assert int(numbers.loc[by_rule, "epochs"]) == registry.RECIPES[recipe].train.epochs
+    train = registry.RECIPES[recipe].train
+    assert int(numbers.loc[by_rule, "epochs"]) == train.epochs
+    if "batch" in numbers:  # candidates that also differ in batch size (and learning rate)
+        assert int(numbers.loc[by_rule, "batch"]) == train.batch_size

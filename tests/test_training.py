@@ -210,3 +210,18 @@ def test_steps_per_execution_changes_only_the_speed_not_the_weights(augment):
         weights.append([w.numpy() for w in model.weights])
     for one, many in zip(*weights, strict=True):
         np.testing.assert_array_equal(one, many)
+
+
+def test_warm_up_rises_linearly_to_the_rate_then_decays():
+    def lr(cfg: TrainConfig, step: int) -> float:
+        return float(training.learning_rate_schedule(cfg, steps_per_epoch=100)(step))
+
+    warm = TrainConfig(epochs=10, learning_rate=4e-3, warmup_epochs=2)
+    assert lr(warm, 0) == pytest.approx(4e-4)
+    assert lr(warm, 100) == pytest.approx((4e-4 + 4e-3) / 2)
+    assert lr(warm, 200) == pytest.approx(4e-3)
+    assert lr(warm, 600) < lr(warm, 300) < lr(warm, 200)
+    assert lr(warm, 1000) == pytest.approx(4e-5)  # 1% of the peak at the end
+    cold = TrainConfig(epochs=10, learning_rate=4e-3)
+    assert lr(cold, 0) == pytest.approx(4e-3)
+    assert lr(cold, 1000) == pytest.approx(4e-5)
