@@ -180,10 +180,10 @@ if plain_run:
 
 # %% [markdown]
 # Augmenting costs a lot: it cuts the pipeline's own rate many times over (the first two rates);
-# batches of 1,024 instead of 256 (the third) make little difference to it.
+# batches of 1,024 instead of 256 (the third rate) change it far less than augmenting does.
 # What matters is whether it stays faster than the rate at which the MLP trains: if it does, and
-# it runs in parallel with training, the model never waits for data. Here it is less than twice
-# as fast (the ratio printed; a rough guide, as the MLP's rate comes from notebook 02's run, made
+# it runs in parallel with training, the model never waits for data. Here the margin is small
+# (the ratio printed; a rough guide, as the MLP's rate comes from notebook 02's run, made
 # when the model was trained), and on 2 cores the pipeline and the training compete for the same
 # CPU, so augmented epochs are slower than plain ones: compare the seconds per epoch printed
 # below with notebook 02's run (its training time over its epochs, printed there).
