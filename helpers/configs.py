@@ -75,6 +75,6 @@ class TrainConfig:
     label_smoothing: float = 0.0
     patience: int = 8  # early stopping on validation accuracy
     seed: int = SEED
-    # Epochs of linear warm-up from a tenth of `learning_rate`: a large batch's high rate would
-    # otherwise throw the freshly initialised weights around in the first steps.
+    # Epochs of linear warm-up from a tenth of `learning_rate`, so that a large batch's high rate
+    # is not applied to freshly initialised weights at once (as Goyal et al. 2017 did).
     warmup_epochs: int = 0
