@@ -29,7 +29,9 @@ class Component:
 
     box: Box  # working-image pixels
     area: int
-    dropped: str = ""  # why it is not (part of) a digit: "speck", "line", "edge", "faint" or "blob"
+    # Why it is not (part of) a digit: "speck", "line", "edge", "faint", "blob" (here),
+    # "shadow" or "sliver" (`helpers.photo.reject`); "" while it is.
+    dropped: str = ""
 
 
 def _elongation(labels: np.ndarray, index: int, box: Box) -> float:
