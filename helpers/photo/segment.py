@@ -30,7 +30,7 @@ class Component:
     box: Box  # working-image pixels
     area: int
     # Why it is not (part of) a digit: "speck", "line", "edge", "faint", "blob" (here),
-    # "shadow" or "sliver" (`helpers.photo.reject`); "" while it is.
+    # "shadow" (`helpers.photo.reject`); "" while it is.
     dropped: str = ""
 
 
