@@ -151,7 +151,7 @@ class Reading:
 def _dropped(components: Sequence[Any]) -> str:
     """What the pipeline set aside, in words ('2 specks, 1 filled blob')."""
     words = {"speck": "speck", "line": "long line", "edge": "mark at the edge", "faint": "faint mark",
-             "blob": "filled blob", "shadow": "soft-edged shadow"}
+             "blob": "filled blob"}
     counts = Counter(c.dropped for c in components if c.dropped)
     return ", ".join(f"{n} {words.get(k, k)}{'s' if n > 1 else ''}" for k, n in counts.items())
 

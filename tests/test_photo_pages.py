@@ -12,7 +12,7 @@ from support import draw
 
 from helpers import photo
 from helpers.data import REPO_ROOT
-from helpers.photo import lines, page, reject, synthetic
+from helpers.photo import lines, page, synthetic
 from helpers.photo.ink import ink_mask
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
@@ -70,33 +70,6 @@ def test_hard_shadow_across_the_page_is_no_digit_and_hides_none(where):
     assert len(st.boxes) == 2, st.boxes
     blank = np.clip(np.full_like(img, 235).astype(np.float32) * shade[..., None], 0, 255).astype(np.uint8)
     assert photo.find_digits(blank).boxes == []
-
-
-def test_a_hands_shadow_on_a_blank_photo_is_no_digit():
-    # A blank photo of the generator (an rng of its own, neither the development nor the held-back
-    # set) in which grouping leaves one candidate, the rim of a hand's shadow, read as a digit
-    # unless `reject` drops it.
-    ph = synthetic.blank_photo(np.random.default_rng(353))
-    st = photo.find_digits(ph.image)
-    assert st.boxes == []
-    assert "shadow" in {c.dropped for c in st.components}
-
-
-def test_edge_sharpness_tells_a_pen_stroke_from_a_penumbra():
-    stroke = np.zeros((200, 200), np.float32)
-    cv2.line(stroke, (50, 100), (150, 100), 0.8, 9)
-    soft = cv2.GaussianBlur(stroke, (0, 0), 12)
-    soft *= 0.8 / soft.max()
-    box = (30, 70, 140, 60)
-
-    def sharpness(ink: np.ndarray, upscale: float = 1.0) -> float:
-        own = ink[70:130, 30:170] > 0.25
-        return reject.edge_sharpness(ink, own, box, upscale)
-
-    assert sharpness(stroke) > 2 * reject.MIN_SHARPNESS
-    assert sharpness(soft) < reject.MIN_SHARPNESS
-    # In a small picture enlarged 8 times, the same slope is 8 times as steep in its own pixels.
-    assert sharpness(soft, upscale=8) == pytest.approx(8 * sharpness(soft))
 
 
 def test_ruled_line_is_removed_but_the_bar_of_a_seven_is_kept():

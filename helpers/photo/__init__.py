@@ -8,8 +8,7 @@ photo of pen on paper is none of that, so the pipeline rebuilds that form:
          → paper estimated a few pen strokes wide (shadows kept, ink removed) → ink map
          → ink mask → ruled and squared lines erased where they run past the digits
          → components (specks, lines, faint grain, page-edge and filled blobs dropped;
-           broken digits merged; touching digits cut) → soft-edged shadows dropped
-         → rows and reading order
+           broken digits merged; touching digits cut) → rows and reading order
          → per digit: stroke width matched to MNIST → 20×20 fit → 28×28 by centre of mass → model
 
 One module per stage, in this order (a module imports only those before it):
@@ -20,7 +19,6 @@ One module per stage, in this order (a module imports only those before it):
 - `lines`: erase ruled lines, squared paper and margins from the mask, rejoining strokes they crossed.
 - `page`: where the paper is, the pen's width, and the paper under shadows (`paper_background`).
 - `segment`: connected blobs → digits (non-digits dropped, touching digits cut), rows, reading order.
-- `reject`: a candidate with a shadow's soft edge is no digit.
 - `split`: with the model, a wide group it is unsure of read again as two digits.
 - `mnist_form`: one digit's ink → the 28×28 MNIST-form image (`to_mnist`).
 - `pipeline`: `find_digits` (all of the above, every stage kept), `classify`, `read_digits`,

@@ -26,7 +26,6 @@ from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_ratio, working_imag
 from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
-from helpers.photo.reject import drop_shadows
 from helpers.photo.segment import Box, Component, group_components, text_rows
 from helpers.photo.split import split_unsure
 
@@ -168,8 +167,6 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
             c.dropped = "faint"
     _drop_border_blobs(comps, labels, mask, page)
     boxes, members = group_components(comps, labels, single=single)
-    if not single:
-        boxes, members = drop_shadows(comps, boxes, members, labels, ink, scale)
     crops, inputs = [], []
     for box, m in zip(boxes, members, strict=True):
         x28, crop = to_mnist(digit_ink(ink, labels, [i + 1 for i in m], box))

@@ -29,9 +29,7 @@ class Component:
 
     box: Box  # working-image pixels
     area: int
-    # Why it is not (part of) a digit: "speck", "line", "edge", "faint", "blob" (here),
-    # "shadow" (`helpers.photo.reject`); "" while it is.
-    dropped: str = ""
+    dropped: str = ""  # why it is not (part of) a digit: "speck", "line", "edge", "faint" or "blob"
 
 
 def _elongation(labels: np.ndarray, index: int, box: Box) -> float:
