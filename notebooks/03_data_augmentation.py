@@ -147,8 +147,8 @@ plots.augmentation_grid(four[..., 0], {
 }, size=1.1)
 
 # %% [markdown]
-# Nearly all are still clearly the same digits (in the first grid a thinned, noisy copy can get faint and broken) — that is the
-# test for a good augmentation. Stronger geometric settings (say 30° rotations and 30% shifts)
+# Nearly all are still clearly the same digits (in the first grid a thinned, noisy copy can get
+# faint and broken) — that is the test for a good augmentation. Stronger geometric settings (say 30° rotations and 30% shifts)
 # would start to create digits that are ambiguous, or that fall off the frame (exercise 1 tries
 # 45° rotations, 30% shifts and 30% zooms).
 #
@@ -182,10 +182,9 @@ if plain_run:
 # Augmenting costs a lot: it cuts the pipeline's own rate many times over (the first two rates);
 # batches of 1,024 instead of 256 (the third rate) change it far less than augmenting does.
 # What matters is whether it stays faster than the rate at which the MLP trains: if it does, and
-# it runs in parallel with training, the model never waits for data. Here the pipeline is only a
-# few times faster than training
-# (the ratio printed; a rough guide, as the MLP's rate comes from notebook 02's run, made
-# when the model was trained), and on 2 cores the pipeline and the training compete for the same
+# it runs in parallel with training, the model never waits for data. Here the pipeline is not
+# much faster than training (the ratio printed; a rough guide, as the MLP's rate comes from
+# notebook 02's run, made when the model was trained), and on 2 cores the pipeline and the training compete for the same
 # CPU, so augmented epochs are slower than plain ones: compare the seconds per epoch printed
 # below with notebook 02's run (its training time over its epochs, printed there).
 #
@@ -249,9 +248,8 @@ epochs_record.style
 # model needed its long run. The larger batch with a warm-up passes the rule in 40 epochs, with
 # both seeds; its run (`train s`) took about two thirds of the 50-epoch run's time, mostly by
 # running fewer epochs (the seconds per epoch of single runs vary with the machine's load, so
-# the column compares only roughly). 30 epochs of it fell short on clean accuracy (so its perturbed
-# accuracy was not measured). These are single runs per
-# seed, so a difference of a few images could be luck; the rule, fixed in advance, decides.
+# the column compares only roughly). 30 epochs of it fell short on clean accuracy (so its
+# perturbed accuracy was not measured). These are single runs per seed, so a difference of a few images could be luck; the rule, fixed in advance, decides.
 #
 # ## 4. Robustness, measured
 #
@@ -338,8 +336,7 @@ run_records.selection("mlp_augment_selection").style
 #   it, still 50 epochs in batches of 256, is the first row of section 3's record), and section 3's
 #   larger batch with its warm-up and 40 epochs. A version with the three layers stayed six
 #   validation images below the chosen row's value (99.06%, a record of that run given in the
-#   README, not the 40-epoch row of the table above); single runs cannot
-#   say how much of the gains is luck. The robustness table above is on the *test* set, so it
+#   README, not the 40-epoch row of the table above); single runs cannot say how much of the gains is luck. The robustness table above is on the *test* set, so it
 #   does not compare with these validation rows.)
 #
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a

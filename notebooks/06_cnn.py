@@ -355,8 +355,8 @@ if "external digits" in comparison:
 #   is how to check whether it is more than chance.
 # - **Shifts, rotations, scaling, stroke width, blur**: the CNN scores highest on each, by more
 #   than half a point on all of them except thicker strokes (about a third of a point), and by
-#   about two and three points on the 4-pixel shift and the 25° rotation. A 4-pixel shift, which the plain MLP could not
-#   survive, costs the CNN about a third of a point (table above).
+#   about two points on the 4-pixel shift and three on the 25° rotation. A 4-pixel shift, which
+#   the plain MLP could not survive, costs the CNN about a third of a point (table above).
 #   Both the CNN and the augmented MLP were trained with the same augmentation, so the gap
 #   between those two comes from the architecture or its training recipe; this series trains no
 #   CNN without augmentation, so it cannot say how much of that robustness convolution and

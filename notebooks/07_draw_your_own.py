@@ -226,8 +226,9 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 # %% [markdown]
 # At 20° every model reads all four digits, surely. At 35° all three still read the 2 and the 3
 # surely. The 7 divides them: although their training turned digits by at most ±10°, `cnn-aug`
-# still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP leans to a 2 (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two unsure. At 50° the 4 and the 7 are misread by all three, most
-# of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still
+# still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP leans to a 2
+# (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two unsure. At 50°
+# the 4 and the 7 are misread by all three, most of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still
 # read by all three (`mlp-aug` and `cnn-aug` unsure), and the 3 by the two augmented models (`mlp-aug` unsure),
 # where the plain MLP cuts it in two and reads 47. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
@@ -389,8 +390,8 @@ with tempfile.TemporaryDirectory() as folder:
 #   the pen is thick for the digit's size; without the crop and centring, a tiny 7 was misread by
 #   all three models, and so was an off-centre one, and no model was sure of either.
 # - Slant is left to the models: at 35° `cnn-aug` still read the 7 surely and `mlp-aug` unsurely,
-#   where the plain MLP leaned to 2 (unsure), and all three read the 4 as an 8 (`mlp-aug` surely); turned far enough to look
-#   like another digit, a digit is misread by all of them, often confidently.
+#   where the plain MLP leaned to 2 (unsure), and all three read the 4 as an 8 (`mlp-aug`
+#   surely); turned far enough to look like another digit, a digit is misread by all of them, often confidently.
 # - A digit classifier answers a digit for anything. Agreement between models and a probability
 #   bar catch most scribbles, but not all; a "not a digit" answer has to be trained.
 #
