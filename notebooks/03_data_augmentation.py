@@ -334,9 +334,9 @@ run_records.selection("mlp_augment_selection").style
 #   the best validation accuracy printed in section 3, above its row's clean value. Two changes
 #   since then can alter the trained weights: the one affine transform of section 1 (the run with
 #   it, still 50 epochs in batches of 256, is the first row of section 3's record), and section 3's
-#   larger batch with its warm-up and 40 epochs. A version with the three layers stayed six
-#   validation images below the chosen row's value (99.06%, a record of that run given in the
-#   README, not the 40-epoch row of the table above); single runs cannot say how much of the gains is luck. The robustness table above is on the *test* set, so it
+#   larger batch with its warm-up and 40 epochs. A version with the three layers reached 99.06% on
+#   validation, six images below the chosen row (a record of that run given in the README; not
+#   the table's 40-epoch row, which also shows 99.06); single runs cannot say how much of the gains is luck. The robustness table above is on the *test* set, so it
 #   does not compare with these validation rows.)
 #
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a
