@@ -131,7 +131,7 @@ readings_figure({"a 7": seven})
 
 # %% [markdown]
 # Here all three models got the same image: the pipeline runs once, then each model reads its
-# output (sections 3 and 4 show the one exception, a wide shape a model is not sure of). The widget's
+# output (section 4 shows the one exception, a wide shape a model is not sure of). The widget's
 # verdict ("All 3 models read 7") needs every model to agree and every answer to be at least
 # `SURE` (95%) sure; section 4 says where that bar comes from.
 #
@@ -215,11 +215,6 @@ rotation = pd.DataFrame(rotation_rows).T
 rotation.index.names = ["drawn", "turned"]
 rotation
 
-# %% [markdown]
-# A two-digit answer such as "47" means the model read the turned digit as one with less than
-# 99.9% probability (the split's own bar, far stricter than `SURE`), and read it again cut in two,
-# surely (section 4 says more); the percentage shown is then the pieces'.
-
 # %%
 readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 50)})
 
@@ -228,9 +223,10 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 # surely. The 7 divides them: although their training turned digits by at most ±10°, `cnn-aug`
 # still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP leans to a 2
 # (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two unsure. At 50°
-# the 4 and the 7 are misread by all three, most of them at 98% or more: a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still
-# read by all three (`mlp-aug` and `cnn-aug` unsure), and the 3 by the two augmented models (`mlp-aug` unsure),
-# where the plain MLP cuts it in two and reads 47. One scripted drawing
+# the 4 and the 7 are misread by all three, five of the six answers at 96% or more (`mlp-aug`
+# reads the 4 as an 8 at 94%, unsure): a 7 turned that far *is* close to a 2 in MNIST's form. The
+# 2 is still read by all three (`mlp-aug` and `cnn-aug` unsure), and so is the 3, the two MLPs
+# unsure and `cnn-aug` sure. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
 #
@@ -274,13 +270,15 @@ for name, strokes in others.items():
 readings_figure(others)
 
 # %% [markdown]
-# The letter A is a 4 to every model. The smiley is cut differently by different models: a wide
-# group that a model reads with less than 99.9% certainty is tried again as two digits (notebook
-# 05), so what each model is shown depends on its own answers. A softmax probability says how
-# much a model prefers one digit over the other nine, not whether the picture is a digit at all.
-# What helps is asking more than one model, and asking each to be sure: the widget says "read"
-# only when all three agree and each gives its answer at least the probability `SURE`, and
-# "unsure" otherwise.
+# The letter A is a 4 to every model, each at least 95% sure, so the widget reports "All 3 models
+# read 4": agreement and confidence do not make a drawing a digit. The smiley is cut differently
+# by different models: a wide group that a model reads with less than 99.9% certainty is tried
+# again as two digits (notebook 05), so what each model is shown depends on its own answers. A
+# softmax probability says how much a model prefers one digit over the other nine, not whether
+# the picture is a digit at all. Asking more than one model, and asking each to be sure, helps
+# (the smiley and the scribble are "unsure"), but does not catch everything, as the A shows: the
+# widget says "read" only when all three agree and each gives its answer at least the
+# probability `SURE`, and "unsure" otherwise.
 #
 # Before any model, the pipeline sets aside marks that are not digits (notebook 05), and the
 # widget then says "Not a digit". Here are a dot, a line across the canvas, and a big filled disc:
@@ -345,7 +343,7 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # letting fewer scribbles through. This run does not repeat that. Here 95% reads two fewer of
 # the 200 validation digits than 90% does, and lets one fewer scribble through; differences of a
 # few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99% would
-# set aside seven more of the 200 real digits than 95%, for six fewer scribbles.
+# set aside six more of the 200 real digits than 95%, for six fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the

@@ -52,7 +52,7 @@ def test_an_edited_model_cell_is_seen_as_different(notebook: str, name: str, lin
 
 def test_other_epochs_or_patience_are_seen_as_different():
     cells = _cells_up_to_compile("02_mlp_model.ipynb")
-    ns = _run([c.replace("EPOCHS = 20", "EPOCHS = 10", 1) for c in cells])
+    ns = _run([c.replace("EPOCHS = 15", "EPOCHS = 10", 1) for c in cells])
     assert "decay_steps" in model_cache.library_difference(ns["model"], "mlp", patience=ns["PATIENCE"])
     ns = _run(cells)
     assert "patience" in model_cache.library_difference(ns["model"], "mlp", patience=3)
