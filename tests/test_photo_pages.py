@@ -122,6 +122,18 @@ def test_synthetic_set_is_repeatable_and_never_uses_the_test_split():
         synthetic.dev_set(7, numbers=1, blanks=0, singles=0, split="test")
 
 
+def test_harder_crops_come_last_and_leave_a_seeds_other_pictures_unchanged():
+    plain = synthetic.dev_set(7, numbers=1, blanks=1, singles=1)
+    more = synthetic.dev_set(7, numbers=1, blanks=1, singles=1, hard=12)
+    assert all(np.array_equal(p.image, q.image) for p, q in zip(plain, more[:3], strict=True))
+    hard = more[3:]
+    assert len(hard) == 12 and all(p.conditions["hard"] for p in hard)
+    assert all(len(p.rows) == 1 and len(p.rows[0]) == 1 and p.image.dtype == np.uint8 for p in hard)
+    # Frames of many sizes and shapes, as the crops people send are.
+    shapes = {p.image.shape[:2] for p in hard}
+    assert len(shapes) > 6 and any(h != w for h, w in shapes)
+
+
 def test_rows_matched_counts_rows_read_exactly():
     assert photo_dev.rows_matched(["12", "34"], ["12", "35"]) == 1
     assert photo_dev.rows_matched(["7", "12", "34"], ["12", "34"]) == 2  # an extra row read

@@ -20,7 +20,9 @@ How a picture is made (`number_photo`; `blank_photo` is the same without ink):
    and phone (1600×1200 to 4000×3000), portrait or landscape.
 
 `single_digit_photo` makes crops holding one digit (scans, drawings, photos), as the
-external set does. Every picture comes with what it shows (`Photo.rows`) and its conditions.
+external set does; `hard_crop_photo` makes harder ones (out of focus, faint ink, thin or thick
+pens, off-centre and tilted digits, non-square frames up to 2,600 px). Every picture comes with
+what it shows (`Photo.rows`) and its conditions.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from helpers import data
 #: The development set is seed 0; seed 1 is held back to measure the final settings once.
 DEV_SEED, HELD_OUT_SEED = 0, 1
 
+#: Ink colours (BGR) of the pens the photos are written with.
+PENS = {"blue": (130, 50, 25), "black": (35, 35, 35), "pencil": (95, 95, 100)}
 SIZES = ((640, 480), (1280, 720), (1600, 1200), (2000, 1500), (4000, 3000))
 SIZE_WEIGHTS = (0.2, 0.2, 0.3, 0.2, 0.1)
 
@@ -154,8 +158,9 @@ def _write_rows(h: int, w: int, rng: np.random.Generator, split: str, pitch: flo
     return cover, rows, touching
 
 
-def _lighting(img: np.ndarray, rng: np.random.Generator, cond: dict) -> np.ndarray:
-    """Uneven light, and sometimes a hard shadow across the picture (float BGR)."""
+def _lighting(img: np.ndarray, rng: np.random.Generator, cond: dict, hands: bool = True) -> np.ndarray:
+    """Uneven light, and sometimes a hard shadow across the picture (float BGR); `hands=False`
+    keeps to straight shadow edges (in a crop a hand's shadow is larger than the picture)."""
     h, w = img.shape[:2]
     yy, xx = np.ogrid[0:h, 0:w]
     yy, xx = yy.astype(np.float32), xx.astype(np.float32)
@@ -168,7 +173,7 @@ def _lighting(img: np.ndarray, rng: np.random.Generator, cond: dict) -> np.ndarr
         f = 4  # the shadow is drawn and blurred at a quarter of the size (its edge is soft anyway)
         sh, sw = max(2, h // f), max(2, w // f)
         shadow = np.zeros((sh, sw), np.float32)
-        if rng.random() < 0.5:  # a straight edge: an object, or the band of a hand at the bottom
+        if rng.random() < 0.5 or not hands:  # a straight edge: an object, or a hand's band at the bottom
             y0, y1 = rng.uniform(0.55, 0.95) * sh, rng.uniform(0.55, 0.95) * sh
             pts = np.array([[0, y0], [sw, y1], [sw, sh], [0, sh]], np.int32)
             if rng.random() < 0.5:
@@ -262,7 +267,7 @@ def number_photo(rng: np.random.Generator, split: str = "train", blank: bool = F
         cover, rows, touching = _write_rows(ph, pw, rng, split, pitch if ruling == "ruled" else None,
                                             int(0.08 * pw), n_rows, height)
         pen = str(rng.choice(["blue", "black", "pencil"], p=[0.45, 0.35, 0.2]))
-        colour = {"blue": (130, 50, 25), "black": (35, 35, 35), "pencil": (95, 95, 100)}[pen]
+        colour = PENS[pen]
         if pen == "pencil":
             grain = 0.55 + 0.3 * rng.random((ph, pw)).astype(np.float32)
             cover = cover * cv2.GaussianBlur(grain, (0, 0), 0.7)
@@ -307,10 +312,97 @@ def single_digit_photo(rng: np.random.Generator, split: str = "train") -> Photo:
                  [str(int(ys_all[k]))], {"kind": kind, "size": f"{side}x{side}"})
 
 
+def _tilt(g: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = g.shape
+    side = int(np.ceil(np.hypot(h, w)))
+    dy, dx = side - h, side - w
+    big = np.pad(g, ((dy // 2, dy - dy // 2), (dx // 2, dx - dx // 2)))
+    M = cv2.getRotationMatrix2D((side / 2, side / 2), degrees, 1.0)
+    out = cv2.warpAffine(big, M, (side, side), flags=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(out > 0.05)
+    return out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else g
+
+
+def hard_crop_photo(rng: np.random.Generator, split: str = "train") -> Photo:
+    """A one-digit picture as phones, scanners and drawing canvases make them, harder than
+    `single_digit_photo`'s: frames up to 2,600 px, not square; the digit small or filling the
+    frame, off-centre, tilted; thin ballpoint to thick brush; out of focus, faint ink or pencil,
+    uneven light and shadows, sometimes the page's edge and the desk; JPEG down to quality 40.
+
+    The easy crops have MNIST's sharp strokes on clean paper, so a check of edge softness or
+    stroke shape looked safe on them and then dropped real digits: these crops are for such checks.
+    """
+    xs_all, ys_all = _digits(split)
+    k = int(rng.integers(len(xs_all)))
+    kind = str(rng.choice(["drawn", "photo", "scan"], p=[0.3, 0.5, 0.2]))
+    sides = {"drawn": (28, 100, 280, 500, 800), "photo": (300, 600, 1000, 1600, 2600),
+             "scan": (100, 200, 400, 800)}
+    long = int(rng.choice(sides[kind]))
+    short = int(long * rng.uniform(0.6, 1.0))
+    h, w = (long, short) if rng.random() < 0.5 else (short, long)
+    height = max(10, int(h * rng.uniform(0.3, 0.9) if kind != "photo" else h * rng.uniform(0.25, 0.8)))
+    stroke = rng.uniform(1.0, 2.0) if kind == "drawn" else rng.choice(
+        [rng.uniform(0.3, 0.6), rng.uniform(0.6, 1.4)], p=[0.4, 0.6])
+    g = _tilt(_glyph(xs_all[k], height, stroke, rng), rng.uniform(-15, 15))
+    fit = min(1.0, h / g.shape[0], w / g.shape[1])  # the whole digit stays in the frame
+    if fit < 1.0:
+        g = cv2.resize(g, (max(1, int(g.shape[1] * fit)), max(1, int(g.shape[0] * fit))),
+                       interpolation=cv2.INTER_AREA)
+    gh, gw = g.shape
+    # Off-centre, anywhere in the frame: a tight crop's digit may touch its edge.
+    y0, x0 = int(rng.uniform(0, h - gh + 1)), int(rng.uniform(0, w - gw + 1))
+    canvas = np.zeros((h, w), np.float32)
+    canvas[y0 : y0 + gh, x0 : x0 + gw] = g
+    cond: dict[str, object] = {"kind": kind, "size": f"{w}x{h}", "hard": True,
+                               "stroke": round(float(stroke), 2)}
+    if kind == "drawn":
+        out = np.repeat((canvas * 255 if rng.random() < 0.4 else 255 - canvas * 255)[..., None], 3, axis=2)
+        return Photo(np.clip(out, 0, 255).astype(np.uint8), [str(int(ys_all[k]))], cond)
+    image = _hard_paper_picture(canvas, kind, 0.115 * height * stroke, rng, cond)
+    return Photo(image, [str(int(ys_all[k]))], cond)
+
+
+def _hard_paper_picture(canvas: np.ndarray, kind: str, stroke_px: float, rng: np.random.Generator,
+                        cond: dict) -> np.ndarray:
+    """Ink coverage → a scan or phone photo of it on paper: faint pens, desk, light, focus, JPEG."""
+    h, w = canvas.shape
+    page = _paper(h, w, rng)
+    if rng.random() < 0.35:
+        _ruling(page, str(rng.choice(["ruled", "squared"])), stroke_px * rng.uniform(4, 12), rng)
+    pen = str(rng.choice(["blue", "black", "pencil"], p=[0.4, 0.35, 0.25]))
+    colour = np.array(PENS[pen], np.float32)
+    if pen == "pencil":
+        canvas = canvas * cv2.GaussianBlur(0.5 + 0.4 * rng.random((h, w)).astype(np.float32), (0, 0), 0.7)
+    canvas = canvas * rng.uniform(0.35, 1.0)  # faint ink, a dry pen, light pencil
+    out = page * (1 - canvas[..., None]) + colour * canvas[..., None]
+    cond["pen"] = pen
+    if kind == "photo":
+        if rng.random() < 0.2:  # the page ends inside the crop: the desk shows along one side
+            axis, far = divmod(int(rng.integers(4)), 2)
+            n = max(1, int(rng.uniform(0.02, 0.12) * out.shape[axis]))
+            edge = np.zeros((h, w), np.float32)
+            idx = [slice(None), slice(None)]
+            idx[axis] = slice(-n, None) if far else slice(0, n)
+            edge[tuple(idx)] = 1.0
+            out = out * (1 - edge[..., None]) + _desk(h, w, rng) * edge[..., None]
+            cond["desk"] = True
+        out = _lighting(out, rng, cond, hands=False)
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.05, 0.35) * stroke_px + 0.3)  # out of focus
+    else:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
+    out = out + rng.standard_normal(out.shape, np.float32) * rng.uniform(1, 5)
+    u8 = np.clip(out, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else u8
+
+
 def dev_set(seed: int = DEV_SEED, numbers: int = 100, blanks: int = 100, singles: int = 100,
-            split: str = "train") -> list[Photo]:
-    """`numbers` number photos, `blanks` digit-free photos and `singles` one-digit crops, from `seed`."""
+            split: str = "train", hard: int = 0) -> list[Photo]:
+    """`numbers` number photos, `blanks` digit-free photos, `singles` one-digit crops and `hard`
+    harder crops (`hard_crop_photo`), from `seed`; the harder crops come last, so adding them
+    leaves the other pictures of a seed as they were."""
     rng = np.random.default_rng(seed)
     out = [number_photo(rng, split) for _ in range(numbers)]
     out += [blank_photo(rng) for _ in range(blanks)]
-    return out + [single_digit_photo(rng, split) for _ in range(singles)]
+    out += [single_digit_photo(rng, split) for _ in range(singles)]
+    return out + [hard_crop_photo(rng, split) for _ in range(hard)]
