@@ -232,9 +232,9 @@ def _camera(page: np.ndarray, size: tuple[int, int], rng: np.random.Generator, c
     return out + rng.standard_normal(out.shape, np.float32) * rng.uniform(1, 4)
 
 
-def _jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _jpeg(img: np.ndarray, rng: np.random.Generator, quality: tuple[int, int] = (55, 96)) -> np.ndarray:
     u8 = np.clip(img, 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 96))])
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(*quality))])
     return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else u8
 
 
@@ -303,7 +303,7 @@ def single_digit_photo(rng: np.random.Generator, split: str = "train") -> Photo:
         page = _paper(side, side, rng)
         if rng.random() < 0.4:
             _ruling(page, "ruled", height * rng.uniform(0.9, 1.4), rng)
-        colour = np.array((130, 50, 25) if rng.random() < 0.5 else (35, 35, 35), np.float32)
+        colour = np.array(PENS["blue"] if rng.random() < 0.5 else PENS["black"], np.float32)
         out = page * (1 - canvas[..., None]) + colour * canvas[..., None]
         if kind == "photo":
             out = _lighting(out, rng, {})
@@ -390,10 +390,7 @@ def _hard_paper_picture(canvas: np.ndarray, kind: str, stroke_px: float, rng: np
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.05, 0.35) * stroke_px + 0.3)  # out of focus
     else:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.0))
-    out = out + rng.standard_normal(out.shape, np.float32) * rng.uniform(1, 5)
-    u8 = np.clip(out, 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else u8
+    return _jpeg(out + rng.standard_normal(out.shape, np.float32) * rng.uniform(1, 5), rng, (40, 91))
 
 
 def dev_set(seed: int = DEV_SEED, numbers: int = 100, blanks: int = 100, singles: int = 100,
