@@ -119,7 +119,7 @@ model.summary()
 # In Keras, `compile` sets the loss, the optimizer and its schedule, and what to report.
 # `steps_per_execution=16` changes only the speed: `fit` hands the compiled graph 16 batches
 # per call instead of one, so less time goes to the Python side of each step (on the project's
-# 2-core machines an epoch of this MLP took between about the same time and 1.9× less, README,
+# 2-core machines an epoch of this MLP ran between about as fast and 1.9× as fast, README,
 # "Training speed-ups";
 # `benchmarks/speedups.py` measures it on yours). The weights come out the same
 # (`tests/test_training.py` checks it).
@@ -292,8 +292,8 @@ run_records.selection("epochs_mlp").style
 
 # %% [markdown]
 # 12 and 10 epochs fell short of the rule by a hair (6 images instead of at most 5), 15 epochs
-# passed it (3 images), so the recipe trains for 15: a quarter fewer epochs (148 s instead of
-# 210 s in the table, roughly). A rule fixed in advance
+# passed it (3 images), so the recipe trains for 15: a quarter fewer epochs and roughly 30% less
+# time (148 s instead of 210 s in the table). A rule fixed in advance
 # is kept even when it is close, or it is no rule; that 12 epochs missed by one image does not
 # make it a winner.
 
@@ -329,7 +329,7 @@ close_call.style.format("{:.4f}")
 # tie, so a tie by that rule, but only just. Both fit the training set almost perfectly. Dropout buys nothing measurable here, probably
 # because batch normalization, weight decay and the decaying learning rate already regularize
 # this network (we did not test which). Nothing measured argues clearly for either, so we keep
-# the design chosen before the run rather than switch on a difference this small. The lesson
+# the design chosen before the run rather than change designs over a difference this small. The lesson
 # generalizes: a standard ingredient can stop mattering once others are in place — measure
 # before you believe.
 #
@@ -384,9 +384,9 @@ print(f"{int(never_inked.sum())} pixels are never inked in training; their mean 
 # of evidence, and what matters is how the next layers combine them; much of what you see is
 # still the random noise the weights started from. Pixels that are never inked (some border
 # pixels) show that most plainly: a weight's gradient is its pixel's value times the error
-# signal, so a pixel that is always 0 gets no gradient: its weights barely move (only weight
-# decay shrinks them, a little) and keep about their random starting values (the printed mean
-# sizes: about those of freshly initialized weights).
+# signal, so the weights of a pixel that is always 0 get no gradient; only weight decay shrinks
+# them, a little, and they keep about their random starting values (the printed mean sizes:
+# about those of freshly initialized weights).
 #
 # The last hidden layer is where the network has arranged the digits for the final softmax. Its
 # 1,024 numbers per image cannot be drawn, but **t-SNE** (scikit-learn) places each image on a

@@ -336,7 +336,7 @@ run_records.selection("mlp_augment_selection").style
 #   it, still 50 epochs in batches of 256, is the first row of section 3's record), and section 3's
 #   larger batch with its warm-up and 40 epochs. A version with the three layers reached 99.06% on
 #   validation, six images below the chosen row (a record of that run given in the README; not
-#   the table's 40-epoch row, which also shows 99.06); single runs cannot say how much of the gains is luck. The robustness table above is on the *test* set, so it
+#   the table's 40-epoch "+ noise ≤ 0.2, stroke 0.5" row, which also shows 99.06); single runs cannot say how much of the gains is luck. The robustness table above is on the *test* set, so it
 #   does not compare with these validation rows.)
 #
 # The MLP still has no notion that neighbouring pixels belong together; notebook 06 shows what a
@@ -371,7 +371,7 @@ run_records.selection("mlp_augment_selection").style
 # 3. The shift (`shift`), since it moves ink onto pixels the plain MLP rarely saw lit.
 #    To test it: train one MLP per transform and score each on *shifted validation* images,
 #    never on the test set. For the shift (15 epochs in batches of 256, as in notebook 02: about
-#    2½ minutes on a 2-core laptop):
+#    2½ to 4 minutes on a 2-core laptop):
 #
 #    ```python
 #    from helpers.configs import AugmentConfig, MLPConfig, TrainConfig

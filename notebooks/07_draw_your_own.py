@@ -131,7 +131,7 @@ readings_figure({"a 7": seven})
 
 # %% [markdown]
 # Here all three models got the same image: the pipeline runs once, then each model reads its
-# output (section 4 shows the one exception, a wide shape a model is not sure of). The widget's
+# output (section 4 shows the exceptions, wide shapes a model is not sure of). The widget's
 # verdict ("All 3 models read 7") needs every model to agree and every answer to be at least
 # `SURE` (95%) sure; section 4 says where that bar comes from.
 #
@@ -271,14 +271,14 @@ readings_figure(others)
 
 # %% [markdown]
 # The letter A is a 4 to every model, each at least 95% sure, so the widget reports "All 3 models
-# read 4": agreement and confidence do not make a drawing a digit. The smiley is cut differently
-# by different models: a wide group that a model reads with less than 99.9% certainty is tried
+# read 4": agreement and confidence do not make a drawing a digit. The smiley and the scribble
+# are cut differently by different models: a wide group that a model reads with less than 99.9% certainty is tried
 # again as two digits (notebook 05), so what each model is shown depends on its own answers. A
 # softmax probability says how much a model prefers one digit over the other nine, not whether
 # the picture is a digit at all. Asking more than one model, and asking each to be sure, helps
-# (the smiley and the scribble are "unsure"), but does not catch everything, as the A shows: the
+# (the smiley and the scribble are "unsure"), but does not catch everything, as the A shows. (The
 # widget says "read" only when all three agree and each gives its answer at least the
-# probability `SURE`, and "unsure" otherwise.
+# probability `SURE`, and "unsure" otherwise.)
 #
 # Before any model, the pipeline sets aside marks that are not digits (notebook 05), and the
 # widget then says "Not a digit". Here are a dot, a line across the canvas, and a big filled disc:
