@@ -108,6 +108,28 @@ def test_typical_stroke_ignores_a_filled_shadow():
     assert 4 <= page.typical_stroke(mask) <= 9
 
 
+def test_inner_blobs_leaves_out_what_comes_in_from_the_border():
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.rectangle(mask, (0, 150), (300, 200), 255, -1)  # a shadow along the bottom
+    cv2.line(mask, (100, 40), (180, 110), 255, 9)  # a stroke on the page
+    inner = page.inner_blobs(mask)
+    assert inner[150:].max() == 0
+    assert np.array_equal(inner[:140], mask[:140])
+
+
+def test_a_thick_pen_in_a_tight_crop_is_measured_wide_and_its_digit_found():
+    # A harder development crop: a brush-thick 3 filling a 278x300 photo, a shadow along the bottom.
+    crop = synthetic.hard_crop_photo(np.random.default_rng(102))
+    assert crop.rows == ["3"] and crop.conditions["stroke"] > 1.2 and crop.conditions.get("shadow")
+    st = photo.find_digits(crop.image)
+    ones = np.ones(crop.image.shape[:2], np.uint8)
+    # The first map alone measures about 2 px here: it takes most of each stroke for paper.
+    assert page.pen_width(crop.image, st.dark_ink, ones) >= 20
+    assert len(st.boxes) == 1
+    x, y, w, h = st.boxes[0]
+    assert h >= 0.5 * st.gray.shape[0] and y + h < 0.9 * st.gray.shape[0]  # the digit, not the shadow
+
+
 def test_synthetic_set_is_repeatable_and_never_uses_the_test_split():
     a = synthetic.dev_set(7, numbers=2, blanks=1, singles=2)
     b = synthetic.dev_set(7, numbers=2, blanks=1, singles=2)
