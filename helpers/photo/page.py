@@ -70,8 +70,8 @@ def pen_width(work: np.ndarray, dark_ink: bool, page: np.ndarray) -> float:
     The first map takes the paper as what is wider than 4 % of the picture, so a stroke
     wider than that (a brush, a big digit in a tight crop) is mostly taken for paper and
     measured far too thin. A second map takes the paper as what is wider than a fifth of
-    the picture; its blobs clear of the picture's border are ink, not a shadow or the desk
-    coming in from outside, and when their strokes are over twice as wide, they decide.
+    the picture. The width measured on its blobs clear of the picture's border (ink, not a
+    shadow or the desk coming in from outside) replaces the first when over twice as wide.
     Strokes nearly as wide as the first kernel are measured on all of the second map's blobs.
     """
     f = min(1.0, 800 / max(work.shape[:2]))
