@@ -38,7 +38,7 @@ settings come from MNIST *training* statistics and from the synthetic photos
 
 from helpers.photo.annotate import annotate, write_annotated
 from helpers.photo.image import IMAGE_SUFFIXES, MAX_PIXELS, ImageReadError, load_image, read_image
-from helpers.photo.ink import detect_dark_ink, ink_map, ink_mask, stroke_width
+from helpers.photo.ink import detect_dark_ink, ink_map, ink_mask, polarity_votes, stroke_width
 from helpers.photo.mnist_form import to_mnist
 from helpers.photo.page import find_page, paper_background
 from helpers.photo.pipeline import (
@@ -79,6 +79,7 @@ __all__ = [
     "classify",
     "make_result",
     "paper_background",
+    "polarity_votes",
     "read_batch",
     "read_digits",
     "read_image",

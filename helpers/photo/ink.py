@@ -18,6 +18,9 @@ MAX_SIDE = 1600
 MIN_SIDE = 256
 #: Faint pixels outnumbering clear ink by this much are not stroke ends (see `ink_mask`).
 FAINT_CROWD = 1.5
+#: Light ink on a dark ground needs the polarity votes (three, each in [-1, 1]) to sum below
+#: minus this: a vote near 0 (a blank page's grain, a small number on a big page) is dark ink.
+LIGHT_MARGIN = 1.0
 
 
 def _shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -55,14 +58,14 @@ def _otsu_majority(img: np.ndarray) -> float:
     return 2 * float((img > t).mean()) - 1
 
 
-def detect_dark_ink(gray: np.ndarray) -> bool:
-    """True for dark ink on light paper, False for light ink on dark (MNIST's polarity).
+def polarity_votes(gray: np.ndarray) -> float:
+    """How clearly the ink is dark on light paper: a sum of three votes, each in [-1, 1].
 
     The paper is the majority of the picture, and ink is what deviates from it.
     Shadows and thick strokes each fool one test, so three vote (on a 200 px copy):
     the majority side of Otsu after removing lighting by (1) a wide median, which
     keeps shadow edges sharp, and (2) a wide Gaussian; (3) whether the strong
-    deviations from the median background are darker or lighter.
+    deviations from the median background are darker or lighter. Positive: dark ink.
     """
     h, w = gray.shape
     f = 200 / max(h, w)
@@ -76,7 +79,17 @@ def detect_dark_ink(gray: np.ndarray) -> bool:
     dark = float(np.clip(-d - 3 * sigma, 0, None).sum())
     light = float(np.clip(d - 3 * sigma, 0, None).sum())
     deviation = (dark - light) / (dark + light) if dark + light > 0 else 0.0
-    return _otsu_majority(flat_median) + _otsu_majority(flat_gauss) + deviation >= 0
+    return _otsu_majority(flat_median) + _otsu_majority(flat_gauss) + deviation
+
+
+def detect_dark_ink(gray: np.ndarray) -> bool:
+    """True for dark ink on light paper, False for light ink on dark (MNIST's polarity).
+
+    Light ink needs a clear vote (`polarity_votes` below `-LIGHT_MARGIN`). On a blank page,
+    or one with a small number, the votes split paper grain at random; read as light ink,
+    bright grain on white paper becomes strong "ink", so an unclear vote counts as dark.
+    """
+    return polarity_votes(gray) >= -LIGHT_MARGIN
 
 
 def ink_map(work: np.ndarray, dark_ink: bool) -> np.ndarray:
