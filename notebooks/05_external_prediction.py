@@ -135,13 +135,18 @@ show([st.gray], ["gray"], size=3.2)
 # paper: the largest bright region of the paper's colour (a desk beyond the page's edge is
 # darker or of another colour; part 3 shows one). Then `detect_dark_ink` decides on the page
 # alone, from the fact that the paper is the majority and the ink is what deviates from it.
+# Three tests vote, each between −1 (light ink) and +1 (dark ink): on which side of an Otsu
+# threshold most pixels fall once the lighting is removed by a wide median, the same once it
+# is removed by a wide Gaussian blur, and whether the strong deviations from the background
+# are darker or lighter.
 #
 # The light falls unevenly: the right of the page is darker than the left. A fixed
 # threshold would take the dark side for ink. So we estimate the paper itself: a grey
 # *closing* (for dark ink) with a kernel three pen strokes wide erases every stroke but
 # keeps everything wider, the lighting and even a shadow's sharp edge. (The pen's width is
 # measured first, on a rough ink map.) Dividing by it gives, for each pixel, how much darker
-# it is than the paper around it — the **ink map**. Each colour channel is treated on its
+# it is than the paper around it — the **ink map** (for light ink: the share of the way from
+# the local background to white). Each colour channel is treated on its
 # own and the strongest kept, so blue ballpoint counts as much as black ink.
 
 # %%
@@ -149,15 +154,15 @@ print("dark ink on light paper" if st.dark_ink else "light ink on dark paper")
 show([st.gray, st.ink], ["gray", "ink map (0 = paper, 1 = full ink)"], size=3.2)
 
 # %% [markdown]
-# **A vote that is not clear.** `detect_dark_ink` adds three votes, each between −1 (light
-# ink) and +1 (dark ink). On a page with little or no ink they mostly weigh the paper's grain;
-# then their sum is close to 0 and falls either way. Read as light ink, a white page leaves
-# little room between the paper and white, and the ink map divides by that room: grain a few
-# grey levels brighter than its surroundings shows up as ink, and the page's bright edge
-# against a darker desk as a stroke. So light ink needs a clear vote, a sum below
-# −`LIGHT_MARGIN` (−1).
-# Below, a blank development photo whose votes lean slightly light, read with a plain majority
-# (`LIGHT_MARGIN = 0`, the pipeline's earlier rule) and then as the pipeline reads it.
+# **A vote that is not clear.** `detect_dark_ink` adds the three votes. On a page with little
+# or no ink they mostly weigh the paper's grain; then their sum is close to 0 and falls either
+# way. Read as light ink, a white page leaves little room between the paper and white, and the
+# ink map divides by that room: grain a few grey levels brighter than its surroundings shows
+# up as faint ink, and the page's bright edge against a darker desk as a stroke. So light ink
+# needs a clear vote, a sum below −`LIGHT_MARGIN` (−1). Below, a blank synthetic photo (made
+# as part 3 describes, and picked because its votes lean slightly light), read with a plain
+# majority (`LIGHT_MARGIN = 0`, the pipeline's earlier rule) and then as the pipeline reads it:
+# here the grain stays faint, and the page's edge becomes a digit.
 
 # %%
 grainy = synthetic.blank_photo(np.random.default_rng(44))
@@ -463,8 +468,9 @@ show([blank.image, boxes_on(photo.find_digits(number_img)), photo.annotate(numbe
 # The record of the held-back run (`python benchmarks/photo_dev.py --seed 1`, stored in
 # `notebooks/records/photo_dev_seed1.txt`; it takes several minutes, so it is not rerun here),
 # the same run on the previous version of the pipeline with the same CNN (`..._previous.txt`:
-# the previous version, which took a blank page's unclear polarity vote at its word, read 183
-# numbers against 189 and gave 30 false digits against 18; both read 78 harder crops), and on
+# the previous version, which took an unclear polarity vote (a blank page, or little ink on a
+# big page) at its word, read 183 numbers against 189 and gave 30 false digits against 18; both
+# read 78 harder crops), and on
 # the pipeline before any of these
 # page steps were added, with the CNN of that time (`..._before.txt`):
 
