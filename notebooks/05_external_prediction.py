@@ -470,9 +470,8 @@ show([blank.image, boxes_on(photo.find_digits(number_img)), photo.annotate(numbe
 # the same run on the previous version of the pipeline with the same CNN (`..._previous.txt`:
 # the previous version, which took an unclear polarity vote (a blank page, or little ink on a
 # big page) at its word, read 183 numbers against 189 and gave 30 false digits against 18; both
-# read 78 harder crops), and on
-# the pipeline before any of these
-# page steps were added, with the CNN of that time (`..._before.txt`):
+# read 78 harder crops), and on the pipeline before any of these page steps were added, with
+# the CNN of that time (`..._before.txt`):
 
 # %%
 records = data.REPO_ROOT / "notebooks" / "records"

@@ -130,21 +130,23 @@ def test_a_thick_pen_in_a_tight_crop_is_measured_wide_and_its_digit_found():
     assert h >= 0.5 * st.gray.shape[0] and y + h < 0.9 * st.gray.shape[0]  # the digit, not the shadow
 
 
-
 def test_an_unclear_polarity_vote_reads_a_photo_as_dark_ink():
-    # Development photos whose polarity votes lean light by chance (paper grain outweighs a
+    # Synthetic photos whose polarity votes lean light by chance (paper grain outweighs a
     # small number): read as light ink, the grain became ink and the number was lost.
     number = synthetic.number_photo(np.random.default_rng(111))
     blank = synthetic.blank_photo(np.random.default_rng(44))
+    found = []
     for ph in (number, blank):
         work, _ = photo.ink.working_image(ph.image)
         gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
         votes = photo.polarity_votes(page.on_page(gray, page.find_page(work)))
         assert -1 < votes < 0
-        assert photo.find_digits(ph.image).dark_ink
-    assert number.rows == ["9774258262"] and len(photo.find_digits(number.image).boxes) == 10
-    assert blank.rows == [] and photo.find_digits(blank.image).boxes == []
+        found.append(photo.find_digits(ph.image))
+        assert found[-1].dark_ink
+    assert number.rows == ["9774258262"] and len(found[0].boxes) == 10
+    assert blank.rows == [] and found[1].boxes == []
     # A clear vote still reads chalk on a slate as light ink (`test_samples_are_found_whole`).
+
 
 def test_synthetic_set_is_repeatable_and_never_uses_the_test_split():
     a = synthetic.dev_set(7, numbers=2, blanks=1, singles=2)
