@@ -2,4 +2,6 @@ import sys
 
 from helpers.cli import main
 
-sys.exit(main())
+# The guard matters: `photo.find_batch` starts worker processes that import this module again.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -607,9 +607,8 @@ if HAVE_EXTERNAL:
     print(f"{len(summary.failures)} failures; of the {len(fails)} shown, "
           f"{int((fails['predicted'] < 0).sum())} found nothing")
     display(show(thumbs, titles, ncols=8, size=1.3))
-    seen = np.stack([photo.find_digits(root / p, single=True).inputs[0]
-                     if len(photo.find_digits(root / p, single=True).inputs) else np.zeros((28, 28))
-                     for p in fails["path"]])
+    found = photo.find_batch([root / p for p in fails["path"]], single=True)
+    seen = np.stack([st.inputs[0] if len(st.inputs) else np.zeros((28, 28)) for st in found])
     display(plots.sample_grid(seen, fails["label"].to_numpy(), predictions=fails["predicted"].to_numpy(),
                               ncols=8))
 

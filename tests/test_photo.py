@@ -501,6 +501,22 @@ def test_read_batch_classifies_every_digit_in_one_call(tmp_path):
     assert "no digits found" in read[-1].message
 
 
+def test_find_batch_in_worker_processes_finds_what_one_process_finds(tmp_path):
+    files = list(external_sets.load_external_set(make_external_set(tmp_path))["file"])
+    files += [str(tmp_path / "missing.png")]  # a second kind of error, made in a worker
+    for single in (True, False):
+        alone = photo.find_batch(files, single=single, workers=1)
+        shared = photo.find_batch(files, single=single, workers=2)
+        assert [type(st) for st in shared] == [type(st) for st in alone]
+        errors = [(str(a), str(b)) for a, b in zip(alone, shared, strict=True) if isinstance(a, Exception)]
+        assert [a == b for a, b in errors] == [True, True]
+        assert "d.png: not a readable image" in errors[0][0] and "missing.png: no such file" in errors[1][0]
+        for a, b in zip(alone, shared, strict=True):
+            if isinstance(a, photo.Stages):
+                assert a.boxes == b.boxes
+                assert np.array_equal(a.inputs, b.inputs) and np.array_equal(a.ink, b.ink)
+
+
 def test_evaluate_and_summarize_a_small_external_set(tmp_path):
     root = make_external_set(tmp_path)
     df = external_sets.load_external_set(root)

@@ -11,9 +11,12 @@ of), then `make_result`.
 
 from __future__ import annotations
 
+import itertools
 import math
+import multiprocessing
 import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -288,20 +291,40 @@ def make_result(
 
 
 def find_batch(
-    images: Sequence[str | os.PathLike | np.ndarray], *, single: bool = True
+    images: Sequence[str | os.PathLike | np.ndarray], *, single: bool = True, workers: int | None = None
 ) -> list[Stages | ImageReadError]:
     """`find_digits` over many images (no model); an unreadable file gives its `ImageReadError`.
 
     The result can be classified by several models in turn (`classify_batch`): the image part
-    of the pipeline, by far the slower one, then runs once.
+    of the pipeline, by far the slower one, then runs once. It runs in `workers` processes
+    (by default one per CPU core this process may use, when there are `MIN_PER_WORKER` images
+    for each); every image is read by itself, so the result is the same as in one process.
+    Workers run the library as saved: a setting changed in this process (a module constant set
+    in a notebook) does not reach them, so pass `workers=1` to try one.
     """
-    found: list[Stages | ImageReadError] = []
-    for image in images:
-        try:
-            found.append(find_digits(image, single=single))
-        except ImageReadError as exc:
-            found.append(exc)
-    return found
+    if workers is None:
+        workers = min(len(_usable_cpus()), len(images) // MIN_PER_WORKER)
+    if workers <= 1:
+        return [_find_or_error(image, single) for image in images]
+    # "spawn": forking a process that runs TensorFlow's threads (a notebook's kernel) can hang.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(_find_or_error, images, itertools.repeat(single), chunksize=4))
+
+
+#: `find_batch` starts a worker process (about a second) only for at least this many images.
+MIN_PER_WORKER = 16
+
+
+def _usable_cpus() -> set[int]:
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+
+
+def _find_or_error(image: str | os.PathLike | np.ndarray, single: bool) -> Stages | ImageReadError:
+    try:
+        return find_digits(image, single=single)
+    except ImageReadError as exc:
+        return exc
 
 
 def classify_batch(
