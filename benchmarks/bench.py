@@ -3,6 +3,7 @@
     python benchmarks/bench.py               # data, training throughput, inference, external photos
     python benchmarks/bench.py --notebooks   # also each notebook's wall time under nbval (slow)
     python benchmarks/bench.py --drawing     # only the drawing widget's reading time
+    python benchmarks/bench.py --batch       # only the external digits through `photo.find_batch`
 
 Figures depend on the machine and on what else it is doing; the README quotes one run on the
 project's reference machine (2 cores, no GPU).
@@ -144,6 +145,27 @@ def bench_external() -> None:
               f"median {sorted(times)[1]:.2f} s of 3 ({status})")
 
 
+def bench_batch() -> None:
+    """The image part of the pipeline over the external digits: in one process, then in workers."""
+    import os
+
+    from helpers import external_sets
+    from helpers.photo import find_batch
+
+    try:
+        files = list(external_sets.load_external_set()["file"])
+    except external_sets.ExternalSetError as exc:
+        print(f"batch: {exc} (skipped)")
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for single in (True, False):
+        alone = timed(lambda: find_batch(files, single=single, workers=1))  # noqa: B023
+        shared = timed(lambda: find_batch(files, single=single))  # noqa: B023
+        print(f"batch: {len(files)} external digits, {'single-digit' if single else 'default'} mode: "
+              f"{alone:.1f} s in one process, {shared:.1f} s in `find_batch`'s workers "
+              f"({cores} usable cores; {alone / shared:.2f}×)")
+
+
 def bench_drawing() -> None:
     """The drawing widget's reading time in the kernel: strokes in, readings of three models out."""
     import numpy as np
@@ -188,9 +210,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook under nbval")
     parser.add_argument("--drawing", action="store_true", help="only the drawing widget's reading time")
+    parser.add_argument("--batch", action="store_true", help="only the external digits through find_batch")
     args = parser.parse_args()
-    if args.drawing:
-        bench_drawing()
+    if args.drawing or args.batch:
+        (bench_drawing if args.drawing else bench_batch)()
         return
     gflops = matmul_gflops()
     print(f"this machine: float32 matrix multiply (2048×2048, TensorFlow) {gflops:,.0f} GFLOP/s; "
@@ -199,6 +222,7 @@ def main() -> None:
     bench_training(gflops)
     bench_inference()
     bench_external()
+    bench_batch()
     bench_drawing()
     if args.notebooks:
         bench_notebooks()
