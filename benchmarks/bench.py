@@ -147,23 +147,20 @@ def bench_external() -> None:
 
 def bench_batch() -> None:
     """The image part of the pipeline over the external digits: in one process, then in workers."""
-    import os
-
     from helpers import external_sets
-    from helpers.photo import find_batch
+    from helpers.photo.pipeline import find_batch, usable_cores
 
     try:
         files = list(external_sets.load_external_set()["file"])
     except external_sets.ExternalSetError as exc:
         print(f"batch: {exc} (skipped)")
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     for single in (True, False):
         alone = timed(lambda: find_batch(files, single=single, workers=1))  # noqa: B023
         shared = timed(lambda: find_batch(files, single=single))  # noqa: B023
         print(f"batch: {len(files)} external digits, {'single-digit' if single else 'default'} mode: "
               f"{alone:.1f} s in one process, {shared:.1f} s in `find_batch`'s workers "
-              f"({cores} usable cores; {alone / shared:.2f}×)")
+              f"({usable_cores()} usable cores; {alone / shared:.2f}×)")
 
 
 def bench_drawing() -> None:
@@ -212,8 +209,11 @@ def main() -> None:
     parser.add_argument("--drawing", action="store_true", help="only the drawing widget's reading time")
     parser.add_argument("--batch", action="store_true", help="only the external digits through find_batch")
     args = parser.parse_args()
-    if args.drawing or args.batch:
-        (bench_drawing if args.drawing else bench_batch)()
+    if args.drawing:
+        bench_drawing()
+        return
+    if args.batch:
+        bench_batch()
         return
     gflops = matmul_gflops()
     print(f"this machine: float32 matrix multiply (2048×2048, TensorFlow) {gflops:,.0f} GFLOP/s; "

@@ -290,6 +290,15 @@ def make_result(
     return ImageResult(path, digits, msg, stages)
 
 
+#: `find_batch` starts a worker process (about a second) only for at least this many images.
+MIN_PER_WORKER = 16
+
+
+def usable_cores() -> int:
+    """How many CPU cores this process may run on (its affinity, where the system tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def find_batch(
     images: Sequence[str | os.PathLike | np.ndarray], *, single: bool = True, workers: int | None = None
 ) -> list[Stages | ImageReadError]:
@@ -303,21 +312,13 @@ def find_batch(
     in a notebook) does not reach them, so pass `workers=1` to try one.
     """
     if workers is None:
-        workers = min(len(_usable_cpus()), len(images) // MIN_PER_WORKER)
+        workers = min(usable_cores(), len(images) // MIN_PER_WORKER)
     if workers <= 1:
         return [_find_or_error(image, single) for image in images]
     # "spawn": forking a process that runs TensorFlow's threads (a notebook's kernel) can hang.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(pool.map(_find_or_error, images, itertools.repeat(single), chunksize=4))
-
-
-#: `find_batch` starts a worker process (about a second) only for at least this many images.
-MIN_PER_WORKER = 16
-
-
-def _usable_cpus() -> set[int]:
-    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
 
 
 def _find_or_error(image: str | os.PathLike | np.ndarray, single: bool) -> Stages | ImageReadError:
