@@ -72,6 +72,28 @@ def test_hard_shadow_across_the_page_is_no_digit_and_hides_none(where):
     assert photo.find_digits(blank).boxes == []
 
 
+def test_a_sliver_of_grey_desk_on_a_blank_page_is_no_digit_but_a_tight_crop_is_read():
+    # A grey desk is as light as paper in shadow, so the page is not told from it; a thin wedge
+    # of it along one side was the photo's only blob, kept as if it were a tightly cropped digit.
+    grain = np.random.default_rng(0).normal(0, 3, (800, 600, 1))
+    blank = np.clip(np.full((800, 600, 3), 235.0) + grain, 0, 255)
+    cv2.fillPoly(blank, [np.array([[0, 120], [22, 120], [0, 760]], np.int32)], (150, 150, 150))
+    assert photo.find_digits(blank.astype(np.uint8)).boxes == []
+    # The desk seen on three sides, its grain streaked: one piece as wide and tall as the picture.
+    rng = np.random.default_rng(0)
+    streaks = 150 * (1 + 0.12 * cv2.resize(rng.normal(0, 1, (266, 4)).astype(np.float32), (600, 800)))
+    outside = np.ones((800, 600), np.uint8)
+    cv2.fillPoly(outside, [np.array([[40, 20], [600, 0], [600, 800], [32, 770]], np.int32)], 0)
+    framed = blank.copy()
+    framed[outside > 0] = streaks[outside > 0, None]
+    found = photo.find_digits(np.clip(framed, 0, 255).astype(np.uint8))
+    assert [c.dropped for c in found.components if c.area > 0.1 * outside.sum()] == ["edge"]
+    assert found.boxes == []
+    seven = draw("7", (160, 200), scale=6, thickness=14)
+    tight = seven[int(np.nonzero(seven.min(axis=(1, 2)) < 128)[0][0]):]  # its bar on the top border
+    assert len(photo.find_digits(tight).boxes) == 1
+
+
 def test_ruled_line_is_removed_but_the_bar_of_a_seven_is_kept():
     seven = draw("7", (300, 300), scale=7, thickness=12)
     gray = cv2.cvtColor(seven, cv2.COLOR_BGR2GRAY)

@@ -184,14 +184,22 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
                   labels, members, single)
 
 
+#: A blob touching the picture's border is kept as a tightly cropped digit, when nothing else is
+#: left, only if it spans at least this share of the picture's width or height.
+TIGHT_CROP = 0.5
+#: ... and only if it runs along less than this share of the picture's border.
+MAX_CONTACT = 0.25
+
+
 def _drop_border_blobs(
     comps: list[Component], labels: np.ndarray, mask: np.ndarray, page: np.ndarray
 ) -> None:
     """Mark blobs touching the page's edge, or the picture's border, as "edge".
 
     Nobody writes across the edge of the page: what touches it is the page's rim, the desk
-    or a shadow. A tight crop of one digit may touch the picture's border, so blobs touching
-    only that are dropped only when others are left.
+    or a shadow. A tight crop of one digit may touch the picture's border, so a blob touching
+    only that is kept when nothing else is left and it could be one: it spans `TIGHT_CROP` of
+    the picture and runs along less than `MAX_CONTACT` of its border.
     """
     live = [i for i, c in enumerate(comps) if not c.dropped]
     if not page.all():
@@ -202,11 +210,16 @@ def _drop_border_blobs(
     border = np.zeros(mask.shape, np.uint8)
     border[[0, -1], :] = 1
     border[:, [0, -1]] = 1
-    touching = set(np.unique(labels[(border > 0) & (mask > 0)]).tolist()) - {0}
-    if any(i + 1 not in touching for i in live):
-        for i in live:
-            if i + 1 in touching:
-                comps[i].dropped = "edge"
+    contact = np.bincount(labels[(border > 0) & (mask > 0)], minlength=len(comps) + 1)
+    all_touch = all(contact[i + 1] for i in live)
+    H, W = mask.shape
+    for i in live:
+        _, _, w, h = comps[i].box
+        # A tightly cropped digit fills its crop and meets the border only where its strokes
+        # end or along one bar; a sliver of desk or shadow lies along a side, or several.
+        crop_like = max(w / W, h / H) >= TIGHT_CROP and contact[i + 1] < MAX_CONTACT * border.sum()
+        if contact[i + 1] and (not all_touch or not crop_like):
+            comps[i].dropped = "edge"
 
 
 def read_digits(
