@@ -242,9 +242,10 @@ show([st.mask], ["ink mask"], size=3.2)
 # One exception to *edge*: a digit cropped tightly may touch the picture's border. So when every
 # blob not yet dropped touches the border (specks are dropped only later, so a dark speck clear
 # of the border ends the exception), such a blob is kept if it could be that digit: at least
-# half as wide or half as tall as the picture, and lying on less than a quarter of the picture's
-# outermost ring of pixels (a digit meets the border where its strokes end or along one bar; a
-# sliver of desk lies along a side, or several).
+# half as wide or half as tall as the picture, lying on less than a quarter of the picture's
+# outermost ring of pixels, and not lying along a side (on it for half its length) while
+# reaching less than a quarter of the way in. A digit meets the border where its strokes end
+# or along one bar, and reaches far in; a sliver of desk lies flat along a side, or several.
 #
 # Green boxes are kept components, red ones dropped; blue boxes, drawn a little outside, are
 # the digits the kept components form, numbered in reading order.
@@ -482,7 +483,7 @@ show([blank.image, boxes_on(photo.find_digits(number_img)), photo.annotate(numbe
 # `notebooks/records/photo_dev_seed1.txt`). Second, the same run on the previous version of the
 # pipeline with the same CNN (`..._previous.txt`); that version kept every blob on the picture's
 # border when all blobs touched it, and it read the same 188 numbers, gave 18 false digits
-# against 8 (84 of the 100 blank photos read as blank, against 94), and read one harder crop
+# against 7 (84 of the 100 blank photos read as blank, against 95), and read one harder crop
 # more (a scan; in that run's list of failures, a small 7 touching the picture's side, which this
 # version drops). Third, the pipeline before any of these page steps were added, with the CNN
 # of that time (`..._before.txt`):

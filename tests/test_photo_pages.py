@@ -89,6 +89,14 @@ def test_a_sliver_of_grey_desk_on_a_blank_page_is_no_digit_but_a_tight_crop_is_r
     found = photo.find_digits(np.clip(framed, 0, 255).astype(np.uint8))
     assert [c.dropped for c in found.components if c.area > 0.1 * outside.sum()] == ["edge"]
     assert found.boxes == []
+    # A strip of that desk along one side, three quarters of the picture tall: it lies along the side.
+    strip = np.zeros((800, 600), np.uint8)
+    cv2.fillPoly(strip, [np.array([[580, 150], [600, 150], [600, 780], [590, 780]], np.int32)], 1)
+    striped = np.clip(np.full((800, 600, 3), 235.0) + grain, 0, 255)
+    striped[strip > 0] = streaks[strip > 0, None]
+    found = photo.find_digits(np.clip(striped, 0, 255).astype(np.uint8))
+    assert [c.dropped for c in found.components if c.box[3] > 400] == ["edge"]
+    assert found.boxes == []
     seven = draw("7", (160, 200), scale=6, thickness=14)
     tight = seven[int(np.nonzero(seven.min(axis=(1, 2)) < 128)[0][0]):]  # its bar on the top border
     assert len(photo.find_digits(tight).boxes) == 1

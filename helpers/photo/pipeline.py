@@ -185,10 +185,30 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
 
 
 #: A blob touching the picture's border is kept as a tightly cropped digit, when nothing else is
-#: left, only if it spans at least this share of the picture's width or height.
+#: left, only if it spans at least this share of the picture's width or height,
 TIGHT_CROP = 0.5
-#: ... and only if it runs along less than this share of the picture's border.
+#: runs along less than this share of the picture's border,
 MAX_CONTACT = 0.25
+#: and lies along no side (on it for half its length) while reaching less than this far in.
+SLIVER_DEPTH = 0.25
+
+
+def _could_be_tight_crop(box: Box, contact: int, sides: tuple[int, int, int, int],
+                         shape: tuple[int, int]) -> bool:
+    """Whether a blob touching the picture's border could be a digit cropped tightly.
+
+    Such a digit spans much of its crop and meets the border only where its strokes end or
+    along one bar; a sliver of desk or shadow lies flat along a side, or runs around several.
+    `contact`: the blob's pixels on the picture's outermost ring; `sides`: on its top, bottom,
+    left and right rows or columns.
+    """
+    x, y, w, h = box
+    H, W = shape
+    if max(w / W, h / H) < TIGHT_CROP or contact >= MAX_CONTACT * (2 * (H + W) - 4):
+        return False
+    top, bottom, left, right = sides
+    along = [(top, w, y + h, H), (bottom, w, H - y, H), (left, h, x + w, W), (right, h, W - x, W)]
+    return not any(on >= 0.5 * length and reach < SLIVER_DEPTH * size for on, length, reach, size in along)
 
 
 def _drop_border_blobs(
@@ -198,8 +218,7 @@ def _drop_border_blobs(
 
     Nobody writes across the edge of the page: what touches it is the page's rim, the desk
     or a shadow. A tight crop of one digit may touch the picture's border, so a blob touching
-    only that is kept when nothing else is left and it could be one: it spans `TIGHT_CROP` of
-    the picture and runs along less than `MAX_CONTACT` of its border.
+    only that is kept when nothing else is left and it could be one (`_could_be_tight_crop`).
     """
     live = [i for i, c in enumerate(comps) if not c.dropped]
     if not page.all():
@@ -210,15 +229,14 @@ def _drop_border_blobs(
     border = np.zeros(mask.shape, np.uint8)
     border[[0, -1], :] = 1
     border[:, [0, -1]] = 1
-    contact = np.bincount(labels[(border > 0) & (mask > 0)], minlength=len(comps) + 1)
+    n = len(comps) + 1
+    contact = np.bincount(labels[(border > 0) & (mask > 0)], minlength=n)
+    sides = [np.bincount(line, minlength=n) for line in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]
     all_touch = all(contact[i + 1] for i in live)
-    H, W = mask.shape
     for i in live:
-        _, _, w, h = comps[i].box
-        # A tightly cropped digit fills its crop and meets the border only where its strokes
-        # end or along one bar; a sliver of desk or shadow lies along a side, or several.
-        crop_like = max(w / W, h / H) >= TIGHT_CROP and contact[i + 1] < MAX_CONTACT * border.sum()
-        if contact[i + 1] and (not all_touch or not crop_like):
+        j = i + 1
+        if contact[j] and (not all_touch or not _could_be_tight_crop(
+                comps[i].box, int(contact[j]), tuple(int(s[j]) for s in sides), mask.shape)):
             comps[i].dropped = "edge"
 
 
