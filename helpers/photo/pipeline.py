@@ -226,12 +226,10 @@ def _drop_border_blobs(
         for i in set(np.unique(labels[(rim > 0) & (mask > 0)]).tolist()) - {0}:
             comps[i - 1].dropped = comps[i - 1].dropped or "edge"
         live = [i for i in live if not comps[i].dropped]
-    border = np.zeros(mask.shape, np.uint8)
-    border[[0, -1], :] = 1
-    border[:, [0, -1]] = 1
     n = len(comps) + 1
-    contact = np.bincount(labels[(border > 0) & (mask > 0)], minlength=n)
     sides = [np.bincount(line, minlength=n) for line in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]
+    corners = np.bincount(labels[[0, 0, -1, -1], [0, -1, 0, -1]], minlength=n)
+    contact = sum(sides) - corners  # the outermost ring, each corner once
     all_touch = all(contact[i + 1] for i in live)
     for i in live:
         j = i + 1
