@@ -240,12 +240,14 @@ show([st.mask], ["ink mask"], size=3.2)
 # one broken digit are put back together, and several digits are sorted in reading order.
 #
 # One exception to *edge*: a digit cropped tightly may touch the picture's border. So when every
-# blob not yet dropped touches the border (specks are dropped only later, so a dark speck clear
-# of the border ends the exception), such a blob is kept if it could be that digit: at least
-# half as wide or half as tall as the picture, lying on less than a quarter of the picture's
-# outermost ring of pixels, and not lying along a side (on it for half its length) while
-# reaching less than a quarter of the way in. A digit meets the border where its strokes end
-# or along one bar, and reaches far in; a sliver of desk lies flat along a side, or several.
+# blob not yet dropped touches the border (by then only faint blobs and those on the page's
+# edge are dropped; specks, lines and filled shapes are judged later, so any of them clear of
+# the border ends the exception), such a blob is not dropped as *edge* if it could be that
+# digit: at least half as wide or half as tall as the picture (`TIGHT_CROP`), lying on less
+# than a quarter of the picture's outermost ring of pixels (`MAX_CONTACT`), and not touching a
+# side along half of its own width (or height) while reaching less than a quarter of the way
+# in (`SLIVER_DEPTH`). A digit meets the border where its strokes end or along one bar, and
+# reaches far in; a sliver of desk lies flat along a side, or several.
 #
 # Green boxes are kept components, red ones dropped; blue boxes, drawn a little outside, are
 # the digits the kept components form, numbered in reading order.
@@ -392,8 +394,9 @@ show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo",
 # from MNIST's **training** split, written in rows on plain, ruled or squared paper in pen or
 # pencil, sometimes touching; the page warped into the frame with the desk showing, lit
 # unevenly, often with a hard shadow; blurred, noisy, saved as JPEG. Every setting of the
-# pipeline was chosen on one such set (seed 0; the second pen measurement, the clear polarity
-# vote of step 2 and the exception to *edge* of step 4 on seeds 0, 2 and 3 together); another
+# pipeline not taken from MNIST was chosen on one such set (seed 0; the second pen measurement,
+# the clear polarity vote of step 2 and the conditions of the exception to *edge* of step 4 on
+# seeds 0, 2 and 3 together); another
 # (seed 1) is never used to choose:
 # it is measured once for each version of the pipeline, and the records printed below compare
 # those versions. Here is one photo from yet another seed, with every stage.
@@ -482,10 +485,10 @@ show([blank.image, boxes_on(photo.find_digits(number_img)), photo.annotate(numbe
 # held-back run of this version (`python benchmarks/photo_dev.py --seed 1`, stored in
 # `notebooks/records/photo_dev_seed1.txt`). Second, the same run on the previous version of the
 # pipeline with the same CNN (`..._previous.txt`); that version kept every blob on the picture's
-# border when all blobs touched it, and it read the same 188 numbers, gave 18 false digits
-# against 7 (84 of the 100 blank photos read as blank, against 95), and read one harder crop
-# more (a scan; in that run's list of failures, a small 7 touching the picture's side, which this
-# version drops). Third, the pipeline before any of these page steps were added, with the CNN
+# border when every blob not yet dropped touched it, and it read as many numbers exactly (188),
+# gave 18 false digits against 7 (84 of the 100 blank photos read as blank, against 95), and read
+# one harder crop more (a scan: a small 7 touching the picture's side, which this version drops,
+# found by comparing the two runs' lists of failures from `--verbose`, not stored). Third, the pipeline before any of these page steps were added, with the CNN
 # of that time (`..._before.txt`):
 
 # %%
@@ -552,8 +555,8 @@ assert min(uci_acc.values()) > 0.8, f"a model reads the UCI digits far worse tha
 
 # %% [markdown]
 # The first row is the digits as stored (8×8), the second what the models see. The table ranks
-# the models on digits none of them was tuned on; the gaps between them are several times larger
-# than on MNIST's own test set (under one point between any two, notebook 06): what a model
+# the models on digits none of them was tuned on; the gap between the best and the worst is
+# several times larger than on MNIST's own test set (under one point between any two, notebook 06): what a model
 # learned about MNIST transfers unevenly to other handwriting.
 #
 # **A collection of real photos, scans and drawings.** The project keeps a set of **real digits** from public
