@@ -254,6 +254,41 @@ def test_each_line_of_squared_paper_is_found_where_digits_join_two_of_them():
     assert len(found) == len(expected) and np.abs(np.array(found) - expected).max() <= 3, found
 
 
+def test_lines_joined_by_a_row_of_thick_digits_are_found_but_a_desk_edge_is_no_line():
+    """Thick digits across many lines of a grid join them into one run far wider than a line:
+    each line is still found. A wedge of desk along a side is one straight edge of a filled
+    shape, not a printed line, and is left to the page's rim and the edge rules."""
+    faint = np.zeros((800, 600), np.uint8)
+    for x in range(30, 600, 60):
+        cv2.line(faint, (x, 0), (x + 40, 799), 255, 2)
+    for x0 in range(40, 460, 70):  # a row of marker digits, each crossing a line or two
+        cv2.rectangle(faint, (x0, 300), (x0 + 50, 400), 255, 14)
+    found = sorted(int(np.nonzero(band[500])[0].mean()) for band, _ in lines._line_bands(faint, True))
+    expected = [x + 25 for x in range(30, 600, 60)]
+    assert len(found) == len(expected) and np.abs(np.array(found) - expected).max() <= 3, found
+    wedge = np.zeros((800, 600), np.uint8)
+    # The desk beyond a tilted page: a thin wedge along the left and the bottom, in one piece.
+    cv2.fillPoly(wedge, [np.array([[0, 150], [0, 799], [500, 799], [14, 780]])], 255)
+    assert lines._line_bands(wedge, True) == [] and lines._line_bands(wedge, False) == []
+
+
+def test_a_fives_loose_bar_reaching_over_to_the_next_digit_stays_with_the_five():
+    """The bar of a 5 drawn apart from its body ends nearer the next digit's box than its own
+    body's; it joins the digit it lies above."""
+    img = np.full((400, 900, 3), 235, np.uint8)
+    ink = (30, 30, 30)
+    cv2.line(img, (100, 100), (100, 250), ink, 10, cv2.LINE_AA)  # a 1
+    cv2.line(img, (205, 125), (200, 175), ink, 10, cv2.LINE_AA)  # the 5's stem ...
+    cv2.ellipse(img, (240, 205), (45, 45), 0, -150, 150, ink, 10, cv2.LINE_AA)  # ... and bowl
+    cv2.line(img, (255, 105), (345, 105), ink, 10, cv2.LINE_AA)  # its bar, apart, reaching right
+    cv2.line(img, (360, 100), (360, 250), ink, 10, cv2.LINE_AA)  # a 1 just past the bar's end
+    boxes = photo.find_digits(img).boxes
+    assert len(boxes) == 3, boxes
+    five, one = boxes[1], boxes[2]
+    assert five[1] < 105 and five[0] + five[2] >= 345, "the bar is part of the 5"
+    assert one[0] >= 350 and one[2] < 20, "and not of the 1"
+
+
 def test_a_seven_with_a_long_bar_stays_one_digit_in_a_number():
     """A group wider than a digit is cut into digits, but not where a piece would be a flat bar."""
     img = np.full((400, 900, 3), 235, np.uint8)

@@ -38,8 +38,11 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
 
     Horizontal runs of ink are kept first (an opening with a short horizontal kernel), so
     crossing vertical lines and digits' curves drop out; the runs are joined over small
-    gaps, and every run longer than a quarter of the picture is fitted with a straight
-    line, tilted as the photo is (up to ~20°).
+    gaps, and every run longer than a quarter of the picture is fitted with straight
+    lines, tilted as the photo is (up to ~20°). In a run far taller than a line, only lines
+    along nearly all of it count, and only when there are several (thick digits joining the
+    lines of a grid): one is the straight edge of a filled shape (the desk beyond the page, a
+    shadow), shorter ones the sides of a 0.
     """
     H, W = mask.shape
     if vertical:
@@ -52,9 +55,14 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
     bands: list[tuple[np.ndarray, float]] = []
     for j in range(1, n):
         x, y, w, h = (int(v) for v in stats[j, :4])
-        if w < min_len or h > 0.35 * w + max_thick:
+        if w < min_len:
             continue
-        for slope, icpt in _fit_lines(labels[y : y + h, x : x + w] == j, x, y, max_thick, min_len):
+        fits = _fit_lines(labels[y : y + h, x : x + w] == j, x, y, max_thick, min_len)
+        if h > 0.35 * w + max_thick:
+            fits = [f for f in fits if f[2] >= 0.8 * w]
+            if len(fits) < 2:
+                continue
+        for slope, icpt, _ in fits:
             # Thickness: the run of ink across the line at points along it. Where digits cross
             # the line the run is a stroke's length, so take the thin end of the runs.
             samples = []
@@ -79,8 +87,8 @@ _SLOPES = np.linspace(-0.36, 0.36, 73)
 
 
 def _fit_lines(own: np.ndarray, x0: int, y0: int, max_thick: float,
-               min_len: int) -> list[tuple[float, float]]:
-    """Straight lines (slope, intercept) through the thin parts of one run of ink, most covered first.
+               min_len: int) -> list[tuple[float, float, int]]:
+    """Straight lines (slope, intercept, length) through the thin parts of one run of ink, most covered first.
 
     The line is fitted through the columns' runs no thicker than a printed line: where digits
     touch it their strokes would pull the fit off it. Digits between two lines of squared
@@ -93,7 +101,7 @@ def _fit_lines(own: np.ndarray, x0: int, y0: int, max_thick: float,
     thin = ends - tops <= max_thick
     xs = (cols[thin] + x0).astype(np.float64)
     ys = (tops[thin] + ends[thin] - 1) / 2.0 + y0
-    found: list[tuple[float, float]] = []
+    found: list[tuple[float, float, int]] = []
     while len(xs) >= 0.5 * min_len and len(found) < 16:
         best = (0, 0.0, 0.0)
         for slope in _SLOPES:
@@ -115,7 +123,7 @@ def _fit_lines(own: np.ndarray, x0: int, y0: int, max_thick: float,
         # grain of a desk, the ends of its stripes) are scattered along it.
         if near.sum() < 0.5 * min_len or near.sum() < 0.5 * span:
             break
-        found.append((slope, icpt))
+        found.append((slope, icpt, int(span)))
         xs, ys = xs[~near], ys[~near]
     return found
 

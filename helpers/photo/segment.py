@@ -248,13 +248,18 @@ def _multi_digit(comps: list[Component], live: list[int]) -> tuple[list[Box], li
     height = float(np.percentile([comps[i].box[3] for i in live if comps[i].area >= 0.1 * big], 75))
     boxes, members = _merge_groups([comps[i].box for i in live], [[i] for i in live],
                                    lambda a, b: _same_digit(a, b, height))
-    # Small fragments (a 5's loose bar, bits of a faint stroke) join the nearest digit.
+    # Small fragments (a 5's loose bar, bits of a faint stroke) join a digit near them: the one
+    # they lie above or below, if any (a 5's bar reaching over to the next digit stays a 5's).
     frag = [k for k, b in enumerate(boxes) if b[3] < 0.5 * height and b[2] < 0.8 * height]
     whole = [k for k in range(len(boxes)) if k not in frag]
     for k in frag:
-        near = [(_gap(boxes[k], boxes[j]), j) for j in whole]
-        if near and min(near)[0] <= 0.3 * height:
-            j = min(near)[1]
+        x, _, w, _ = boxes[k]
+        # (not above or below it, distance, index): the smallest wins.
+        near = [(_overlap(x, x + w, b[0], b[0] + b[2]) <= 0, _gap(boxes[k], b), j)
+                for j, b in ((j, boxes[j]) for j in whole)]
+        near = [n for n in near if n[1] <= 0.3 * height]
+        if near:
+            j = min(near)[2]
             boxes[j] = _union(boxes[j], boxes[k])
             members[j] += members[k]
             members[k] = []
