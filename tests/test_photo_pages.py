@@ -261,8 +261,8 @@ def test_lines_joined_by_a_row_of_thick_digits_are_found_but_a_desk_edge_is_no_l
     faint = np.zeros((800, 600), np.uint8)
     for x in range(30, 600, 60):
         cv2.line(faint, (x, 0), (x + 40, 799), 255, 2)
-    for x0 in range(40, 460, 70):  # a row of marker digits, each crossing a line or two
-        cv2.rectangle(faint, (x0, 300), (x0 + 50, 400), 255, 14)
+    pts = np.array([[40 + 35 * i, 300 if i % 2 else 400] for i in range(13)], np.int32)
+    cv2.polylines(faint, [pts], False, 255, 14)  # a row of marker strokes across seven lines
     found = sorted(int(np.nonzero(band[500])[0].mean()) for band, _ in lines._line_bands(faint, True))
     expected = [x + 25 for x in range(30, 600, 60)]
     assert len(found) == len(expected) and np.abs(np.array(found) - expected).max() <= 3, found
