@@ -368,8 +368,8 @@ plots.probability_bars(inference.predict_proba(model, multi.stages.inputs), mult
 # margin joins them all into one blob. Long straight lines are found as long runs of ink
 # (faint ones included) fitted with a straight line, so tilted photos work. Thick digits
 # written across a grid join several of its lines into one run, far taller than a line: each
-# line through the whole run is still found, but a lone straight edge of such a run is the
-# desk's or a shadow's, and is no printed line. A line is erased
+# line through the whole run is still found, but where only one such line is found in the
+# run it is not erased: most often it is the straight edge of the desk or a shadow. A line is erased
 # only when it runs on past the digits it touches, by half a digit's height or more, or
 # through three digits or more: the bar of a 4, 5 or 7 lies over the rest of its own digit
 # and stays. After erasing the lines, the strokes they crossed are joined up again.

@@ -39,10 +39,10 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
     Horizontal runs of ink are kept first (an opening with a short horizontal kernel), so
     crossing vertical lines and digits' curves drop out; the runs are joined over small
     gaps, and every run longer than a quarter of the picture is fitted with straight
-    lines, tilted as the photo is (up to ~20°). In a run far taller than a line, only lines
-    along nearly all of it count, and only when there are several (thick digits joining the
-    lines of a grid): one is the straight edge of a filled shape (the desk beyond the page, a
-    shadow), shorter ones the sides of a 0.
+    lines, tilted as the photo is (up to ~20°). In a run far thicker across than a line, only
+    lines along at least 80 % of it count, and only when there are at least two (thick digits
+    joining the lines of a grid): a single one is most likely the straight edge of a filled
+    shape (the desk beyond the page, a shadow); shorter ones are strokes, such as a 0's sides.
     """
     H, W = mask.shape
     if vertical:

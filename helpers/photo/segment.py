@@ -241,7 +241,8 @@ def _single_digit(
 
 
 def _multi_digit(comps: list[Component], live: list[int]) -> tuple[list[Box], list[list[int]]]:
-    """Merge the pieces of broken digits, then join small fragments to the nearest digit."""
+    """Merge the pieces of broken digits, then join each small fragment to a digit within reach:
+    one it lies above or below if any, else the nearest."""
     # Typical digit height: the tall end of the substantial blobs (pieces of broken
     # digits are shorter, so the 75th percentile rather than the median).
     big = max(comps[i].area for i in live)
