@@ -255,10 +255,9 @@ def _multi_digit(comps: list[Component], live: list[int]) -> tuple[list[Box], li
     whole = [k for k in range(len(boxes)) if k not in frag]
     for k in frag:
         x, _, w, _ = boxes[k]
-        # (not above or below it, distance, index): the smallest wins.
-        near = [(_overlap(x, x + w, b[0], b[0] + b[2]) <= 0, _gap(boxes[k], b), j)
-                for j, b in ((j, boxes[j]) for j in whole)]
-        near = [n for n in near if n[1] <= 0.3 * height]
+        # Sharing columns with a digit outranks being nearest to it (False sorts first).
+        near = [(_overlap(x, x + w, boxes[j][0], boxes[j][0] + boxes[j][2]) <= 0, _gap(boxes[k], boxes[j]), j)
+                for j in whole if _gap(boxes[k], boxes[j]) <= 0.3 * height]
         if near:
             j = min(near)[2]
             boxes[j] = _union(boxes[j], boxes[k])
