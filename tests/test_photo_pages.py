@@ -314,7 +314,7 @@ def test_a_flat_dash_beside_a_number_is_no_digit():
     assert all(x < 300 for x, _, _, _ in boxes)
 
 
-def aspect_model(sure_if_tall: bool = True):
+def aspect_model():
     """A stand-in model that reads a 0, sure of it when the input's ink is taller than wide.
 
     An MNIST model is unsure of two digits squeezed into one 20-pixel box, and sure of one;
@@ -326,39 +326,73 @@ def aspect_model(sure_if_tall: bool = True):
         for k, img in enumerate(x):
             ys, xs = np.nonzero(img > 0.3)
             aspect = np.ptp(xs) / max(np.ptp(ys), 1) if len(xs) else 9.0
-            out[k, 0] = 0.99999 if not sure_if_tall else 1 - 1e-3 * aspect**2 if aspect <= 1 else 0.6
+            out[k, 0] = 1 - 1e-3 * aspect**2 if aspect <= 1 else 0.6
             out[k, 1:] = (1 - out[k, 0]) / 9
         return out
 
     return model
 
 
-def overlapping_zeros() -> np.ndarray:
-    """Two 0s, then a pair of 0s overlapping so that no clean cut parts them."""
-    img = np.full((300, 900, 3), 235, np.uint8)
-    for cx in (120, 300, 530, 620):
+def overlapping_zeros(alone: int = 2) -> np.ndarray:
+    """`alone` 0s, then a pair of 0s overlapping so that no clean cut parts them."""
+    img = np.full((300, 180 * alone + 360, 3), 235, np.uint8)
+    for cx in [120 + 180 * k for k in range(alone)] + [180 * alone + 170, 180 * alone + 260]:
         cv2.ellipse(img, (cx, 150), (55, 90), 0, 0, 360, (30, 30, 30), 10, cv2.LINE_AA)
     return img
 
 
-def test_a_wide_group_the_model_is_unsure_of_is_read_as_two_digits():
-    img = overlapping_zeros()
+def wide_checker(whole_below: float = 1.0):
+    """A stand-in checker of whole digits: an input whose ink is wider than `whole_below` times
+    its height is not one whole digit (probability 0.1), any other is (0.9)."""
+
+    def checker(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 1), np.float32)
+        for k, img in enumerate(x):
+            ys, xs = np.nonzero(img > 0.3)
+            out[k, 0] = 0.1 if len(xs) and np.ptp(xs) > whole_below * np.ptp(ys) else 0.9
+        return out
+
+    return checker
+
+
+def test_a_wide_group_the_checker_finds_not_whole_is_read_as_two_digits():
+    img = overlapping_zeros(alone=3)
     stages = photo.find_digits(img)
-    assert len(stages.boxes) == 3, "the overlapping pair is one group for the image part"
-    split, probs = photo.classify(stages, aspect_model())
-    assert len(split.boxes) == len(split.inputs) == len(split.crops) == len(split.rows) == len(probs) == 4
-    x, y, w, h = stages.boxes[2]
-    for bx, by, bw, bh in split.boxes[2:]:
+    assert len(stages.boxes) == 4, "the overlapping pair is one group for the image part"
+    split, probs = photo.classify(stages, aspect_model(), whole=wide_checker())
+    assert len(split.boxes) == len(split.inputs) == len(split.crops) == len(split.rows) == len(probs) == 5
+    x, y, w, h = stages.boxes[3]
+    for bx, by, bw, bh in split.boxes[3:]:
         assert x <= bx and bx + bw <= x + w and y <= by and by + bh <= y + h
         assert bw < 0.7 * w and bh >= 0.7 * h
-    assert split.boxes[2][0] < split.boxes[3][0], "reading order kept"
-    result = photo.read_digits(img, aspect_model())
-    assert result.text == "0000" and all(not d.low_confidence for d in result.digits)
+    assert split.boxes[3][0] < split.boxes[4][0], "reading order kept"
+    result = photo.make_result(None, split, probs)
+    assert result.text == "00000" and all(not d.low_confidence for d in result.digits)
 
 
-def test_a_wide_group_read_surely_or_a_single_digit_is_never_cut():
-    img = overlapping_zeros()
-    sure = aspect_model(sure_if_tall=False)
-    assert photo.read_digits(img, sure).text == "000", "the model is sure of the pair as one"
-    one = img[:, 440:720]
-    assert len(photo.read_digits(one, aspect_model(), single=True).digits) == 1
+def test_a_group_the_checker_finds_whole_is_never_cut_however_unsure_the_model():
+    stages = photo.find_digits(overlapping_zeros(alone=3))
+    split, _ = photo.classify(stages, aspect_model(), whole=wide_checker(whole_below=9.0))
+    assert len(split.boxes) == 4, "the digit model is unsure of the pair, but the checker decides"
+    one = overlapping_zeros()[:, 440:720]
+    assert len(photo.read_digits(one, aspect_model(), single=True).digits) == 1, "--single never cuts"
+
+
+def test_without_a_measured_digit_width_only_a_very_wide_group_the_model_is_unsure_of_is_cut():
+    """Two lone 0s and a pair: no typical width to measure, so the checker is not asked."""
+    stages = photo.find_digits(overlapping_zeros(alone=2))
+    assert len(stages.boxes) == 3
+
+    def refuse(x: np.ndarray) -> np.ndarray:
+        raise AssertionError("the checker is asked only when a typical digit width was measured")
+
+    split, _ = photo.classify(stages, aspect_model(), whole=refuse)
+    assert len(split.boxes) == 4, "1.4 guessed widths wide and read unsurely: cut, as before the checker"
+
+    def sure(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10))
+        out[:, 0] = 1.0
+        return out
+
+    split, _ = photo.classify(stages, sure, whole=refuse)
+    assert len(split.boxes) == 3, "read surely: kept whole"

@@ -19,8 +19,11 @@ One module per stage, in this order (a module imports only those before it):
 - `lines`: erase ruled lines, squared paper and margins from the mask, rejoining strokes they crossed.
 - `page`: where the paper is, the pen's width, and the paper under shadows (`paper_background`).
 - `segment`: connected blobs → digits (non-digits dropped, touching digits cut), rows, reading order.
-- `split`: with the model, a wide group it is unsure of read again as two digits.
 - `mnist_form`: one digit's ink → the 28×28 MNIST-form image (`to_mnist`).
+- `whole`: a small CNN that tells one whole digit from a touching pair or a piece of a digit,
+  trained from MNIST training digits on first use (TensorFlow loads only then).
+- `split`: a wide group the checker finds not whole, read again as two digits where the model
+  reads both pieces surely.
 - `pipeline`: `find_digits` (all of the above, every stage kept), `classify`, `read_digits`,
   `read_batch` and `make_result` (the model's probabilities → `ImageResult`, with rows and text).
 - `annotate`: draw the boxes and labels read onto the image, and save it.
@@ -30,7 +33,8 @@ One module per stage, in this order (a module imports only those before it):
 `read_digits(path, model)` runs all of it; `find_digits(image)` runs the image
 part only and keeps every intermediate stage for the notebook. The model is any
 callable mapping (N, 28, 28) → (N, 10) probabilities, or a Keras or LiteRT model
-(see `helpers.inference.predict_proba`); nothing here imports TensorFlow or pandas.
+(see `helpers.inference.predict_proba`); nothing here imports TensorFlow or pandas, except
+`whole` when its checker must be trained.
 Nothing here was tuned on the external photos or on the MNIST test set: the
 settings come from MNIST *training* statistics and from the synthetic photos
 (`benchmarks/photo_dev.py` measures them).

@@ -5,8 +5,8 @@
 `read_batch(images, model)` reads many images with a single model call (`find_batch`, then
 `classify_batch`, once per model when several read the same images). A caller that
 wants to load its model only once an image has digits (the command line) runs
-`find_digits`, then `classify` (the model, and a second look at wide groups it is unsure
-of), then `make_result`.
+`find_digits`, then `classify` (the model, and a second look at wide groups that may not be
+one whole digit), then `make_result`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
 from helpers.photo.segment import Box, Component, group_components, text_rows
-from helpers.photo.split import split_unsure
+from helpers.photo.split import split_not_whole
+from helpers.photo.whole import checker
 
 #: A digit whose top probability is below this is flagged `low_confidence`.
 DEFAULT_THRESHOLD = 0.6
@@ -256,20 +257,22 @@ def read_digits(
 
 
 def classify(
-    stages: Stages, model: Model, probs: np.ndarray | None = None
+    stages: Stages, model: Model, probs: np.ndarray | None = None, whole: Model | None = None
 ) -> tuple[Stages, np.ndarray]:
     """The model's probabilities (N, 10) for the digits found, and the stages they belong to.
 
-    A wide group the model is unsure of is read again as two digits when it reads the two
+    A wide group that the checker `whole` (default: `helpers.photo.whole.checker()`) finds
+    unlikely to be one whole digit is read again as two digits when the model reads the two
     pieces of a cut surely (`helpers.photo.split`); the stages returned then have those
     pieces in its place. `probs`, when given, are the model's answers for `stages.inputs`.
     """
     if probs is None:
         probs = predict_proba(model, stages.inputs) if len(stages.inputs) else np.zeros((0, 10))
-    if stages.single:
+    if stages.single or not stages.boxes:
         return stages, probs
-    found = split_unsure(stages.ink, stages.labels, stages.boxes, stages.members, probs,
-                         lambda x: predict_proba(model, x))
+    found = split_not_whole(stages.ink, stages.labels, stages.boxes, stages.members, stages.inputs, probs,
+                         lambda x: predict_proba(model, x),
+                         lambda x: predict_proba(whole or checker(), x))
     if not found:
         return stages, probs
     boxes, rows, crops, inputs, members, out = [], [], [], [], [], []

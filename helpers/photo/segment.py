@@ -305,13 +305,22 @@ def _drop_blobs(
     return _drop_groups(comps, boxes, members, "blob", filled)
 
 
+#: Widths of at least this many groups shaped like one digit give a measured typical width.
+MEASURED = 3
+
+
+def digit_shaped(boxes: Sequence[Box]) -> list[int]:
+    """Widths of the boxes shaped like one digit (between 0.35 and 1 times as wide as tall)."""
+    return [b[2] for b in boxes if 0.35 * b[3] <= b[2] <= b[3]]
+
+
 def typical_width(boxes: Sequence[Box]) -> float:
     """The width of a typical digit among `boxes`: the median of those shaped like one digit.
 
-    With fewer than three such, 0.7 of the median height (MNIST digits' usual aspect).
+    With fewer than `MEASURED` such, 0.7 of the median height (MNIST digits' usual aspect).
     """
-    singles = [b[2] for b in boxes if 0.35 * b[3] <= b[2] <= b[3]]
-    if len(singles) >= 3:
+    singles = digit_shaped(boxes)
+    if len(singles) >= MEASURED:
         return float(np.median(singles))
     return 0.7 * float(np.median([b[3] for b in boxes]))
 
