@@ -262,8 +262,9 @@ def classify(
     """The model's probabilities (N, 10) for the digits found, and the stages they belong to.
 
     A wide group that the checker `whole` (default: `helpers.photo.whole.checker()`) finds
-    unlikely to be one whole digit is read again as two digits when the model reads the two
-    pieces of a cut surely (`helpers.photo.split`); the stages returned then have those
+    unlikely to be one whole digit (where a typical digit width is measured; otherwise the
+    earlier rule, `split.WIDE_GUESSED` and `split.SURE`) is read again as two digits when the
+    model reads the two pieces of a cut surely (`helpers.photo.split`); the stages returned then have those
     pieces in its place. `probs`, when given, are the model's answers for `stages.inputs`.
     """
     if probs is None:

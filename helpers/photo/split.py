@@ -6,9 +6,10 @@ other and keep them whole. Here models decide (segmentation by recognition). The
 model cannot: MNIST models read half a 3 as a 3, and "17" as a 7, as surely as a whole
 digit. So a second model, `helpers.photo.whole`, trained to tell one whole digit from two
 digits side by side or a piece of one, looks at every group somewhat wider than a typical
-digit of its photo (when that width is measured; a lone digit keeps the earlier rule,
-`WIDE_GUESSED` and `SURE`). A group it finds unlikely to be one whole digit is cut at each column
-of its middle half, and the cut whose two pieces the digit model reads most surely
+digit of its photo (when that width is measured on at least three groups shaped like one
+digit; otherwise, for a lone digit or a two-digit number, the earlier rule, `WIDE_GUESSED` and
+`SURE`). A group it finds unlikely to be one whole digit is cut at about 16 evenly spaced
+columns of its middle half, and the cut whose two pieces the digit model reads most surely
 replaces it when both pieces are read surely and each is nearly as tall as the group (a
 cut-off bar is not a digit).
 
@@ -31,15 +32,15 @@ from helpers.photo.segment import MEASURED, Box, digit_shaped, piece_box, typica
 WIDE = 1.1
 #: ... when the checker gives it less than this probability of being one whole digit ...
 WHOLE = 0.2
-#: Without a measured typical width (fewer than `segment.MEASURED` groups shaped like one digit:
-#: a lone digit, a drawing), only a group this many guessed widths wide may, when the digit
-#: model reads it with less than `SURE` certainty: the checker takes some wide lone digits, such
-#: as a flat 2, for pairs.
-WIDE_GUESSED, SURE = 1.4, 0.999
 #: ... and it is cut where the product of the two pieces' top probabilities is highest, if at least this ...
 PIECES_SURE = 0.99
 #: ... and each piece is at least this share of the group's height.
 PIECE_HEIGHT = 0.7
+#: Without a measured typical width (fewer than `segment.MEASURED` groups shaped like one digit:
+#: a lone digit, a two-digit number), only a group this many guessed widths wide may hold two
+#: digits, when the digit model reads it with less than `SURE` certainty: the checker takes
+#: some wide lone digits, such as a flat 2, for pairs.
+WIDE_GUESSED, SURE = 1.4, 0.999
 
 
 def _cuts(box: Box, own: np.ndarray) -> list[tuple[Box, Box]]:

@@ -1,16 +1,16 @@
 """Is a group of ink one whole digit? A small CNN trained for that question alone.
 
-MNIST models read half a 3 as a 3, and two touching digits as one digit, as surely as a
-whole digit: their certainty cannot tell when a group holds two digits. This checker is
-trained on MNIST *training* digits (one whole digit) against two of them side by side,
-touching or overlapping (a pair), and a digit cut in two (a piece), each brought to MNIST's
+MNIST models read half a 3 as a 3, and can read two touching digits as one digit, as surely
+as a whole digit: their certainty cannot tell when a group holds two digits. This checker is
+trained on MNIST *training* digits (one whole digit) against two of them side by side, from
+slightly apart to overlapping (a pair), and a digit cut in two (a piece), each brought to MNIST's
 form by `to_mnist` as the pipeline brings what it finds. Its validation examples are made the
 same way from the validation split; the test set is never used. `helpers.photo.split` asks it
 which wide groups to cut.
 
 It is cached beside the digit models (`whole-digit.keras`, `.tflite`, `.json`) and used only
-while the code that made it is unchanged; otherwise it is trained again (one to two minutes on a
-2-core laptop) on first use.
+while the code that made it is unchanged; otherwise it is trained again on first use (about 70 s
+of training on a 2-core AMD EPYC, a little more with loading TensorFlow and saving).
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from helpers.configs import SEED, AugmentConfig, TrainConfig
 from helpers.photo.mnist_form import to_mnist
 
 NAME = "whole-digit"
-#: Training examples (half whole digits, then pairs, then pieces) and epochs.
+#: Training examples (kinds drawn at random: `PAIR_SHARE` pairs, `PIECE_SHARE` pieces, the rest
+#: whole digits) and epochs.
 EXAMPLES, EPOCHS = 60_000, 6
 PAIR_SHARE, PIECE_SHARE = 0.3, 0.2
 #: The source the checker depends on: whole modules, or (module, top-level names).
 SOURCES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("photo/whole.py", None),
     ("photo/mnist_form.py", None),
+    ("photo/ink.py", ("stroke_width",)),
     ("training.py", ("set_seed", "make_dataset", "learning_rate_schedule")),
     ("augment.py", None),
     ("data.py", ("VALIDATION_SIZE", "Splits", "scale", "load_splits")),
