@@ -176,7 +176,13 @@ def code_fingerprint(recipe: Recipe, source_dir: Path | None = None,
     earlier instead of the files as they are now.
     """
     texts = texts or source_texts(source_dir)
-    sources = TRAINING_SOURCES + (AUGMENT_SOURCES if recipe.augment else ())
+    return sources_fingerprint(TRAINING_SOURCES + (AUGMENT_SOURCES if recipe.augment else ()), texts)
+
+
+def sources_fingerprint(
+    sources: tuple[tuple[str, tuple[str, ...] | None], ...], texts: dict[str, str]
+) -> str:
+    """A hash of `sources` ((module, top-level names or None for all)), read from `texts` by module."""
     h = hashlib.sha256()
     for module, names in sources:
         h.update(module.encode())

@@ -264,16 +264,16 @@ def classify(
     A wide group that the checker `whole` (default: `helpers.photo.whole.checker()`) finds
     unlikely to be one whole digit (where a typical digit width is measured; otherwise the
     earlier rule, `split.WIDE_GUESSED` and `split.SURE`) is read again as two digits when the
-    model reads the two pieces of a cut surely (`helpers.photo.split`); the stages returned then have those
-    pieces in its place. `probs`, when given, are the model's answers for `stages.inputs`.
+    model reads the two pieces of a cut surely (`helpers.photo.split`); the stages returned
+    then have those pieces in its place. `probs`, when given, are the model's answers for `stages.inputs`.
     """
     if probs is None:
         probs = predict_proba(model, stages.inputs) if len(stages.inputs) else np.zeros((0, 10))
     if stages.single or not stages.boxes:
         return stages, probs
-    found = split_not_whole(stages.ink, stages.labels, stages.boxes, stages.members, stages.inputs, probs,
-                         lambda x: predict_proba(model, x),
-                         lambda x: predict_proba(whole or checker(), x))
+    found = split_not_whole(stages.ink, stages.labels, stages.boxes, stages.members, stages.inputs,
+                            probs, lambda x: predict_proba(model, x),
+                            lambda x: predict_proba(whole or checker(), x))
     if not found:
         return stages, probs
     boxes, rows, crops, inputs, members, out = [], [], [], [], [], []

@@ -3,8 +3,8 @@
 Two digits that touch or overlap make one blob. `segment` cuts such a group by its shape
 alone only where the cut is clean (one short run of ink); overlapping digits cross each
 other and keep them whole. Here models decide (segmentation by recognition). The digit
-model cannot: MNIST models read half a 3 as a 3, and "17" as a 7, as surely as a whole
-digit. So a second model, `helpers.photo.whole`, trained to tell one whole digit from two
+model cannot: MNIST models read half a 3 as a 3, and can read a touching pair as one digit,
+as surely as a whole digit. So a second model, `helpers.photo.whole`, trained to tell one whole digit from two
 digits side by side or a piece of one, looks at every group somewhat wider than a typical
 digit of its photo (when that width is measured on at least three groups shaped like one
 digit; otherwise, for a lone digit or a two-digit number, the earlier rule, `WIDE_GUESSED` and
@@ -72,7 +72,7 @@ def split_not_whole(
     """
     if not boxes:
         return {}
-    typical = typical_width(boxes)
+    typical = typical_width(boxes)  # measured, or guessed from the height when too few to measure
     if len(digit_shaped(boxes)) >= MEASURED:
         wide = [i for i, box in enumerate(boxes) if box[2] >= WIDE * typical]
         cut = [i for i, p in zip(wide, whole(inputs[wide])[:, 0] if wide else [], strict=True) if p < WHOLE]

@@ -16,7 +16,6 @@ of training on a 2-core AMD EPYC, a little more with loading TensorFlow and savi
 from __future__ import annotations
 
 import functools
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -107,12 +106,8 @@ def examples(x: np.ndarray, n: int, seed: int = SEED) -> tuple[np.ndarray, np.nd
 def fingerprint(source_dir: Path | None = None) -> str:
     """A hash of the code that makes the checker's examples and trains it (comments aside)."""
     folder = source_dir or registry.HELPERS_DIR
-    h = hashlib.sha256()
-    for module, names in SOURCES:
-        h.update(module.encode())
-        source = (folder / module).read_text(encoding="utf-8")
-        h.update(registry.code_text(source, names, where=module).encode())
-    return h.hexdigest()[:16]
+    texts = {module: (folder / module).read_text(encoding="utf-8") for module, _ in SOURCES}
+    return registry.sources_fingerprint(SOURCES, texts)
 
 
 def path() -> Path:
