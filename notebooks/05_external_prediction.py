@@ -401,7 +401,8 @@ show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo",
 # unevenly, often with a hard shadow; blurred, noisy, saved as JPEG. Every setting of the
 # pipeline not taken from MNIST was chosen on one such set (seed 0; the second pen measurement,
 # the clear polarity vote of step 2, the conditions of the exception to *edge* of step 4, the
-# lines found in runs joined by thick digits and where a loose piece goes, on seeds 0, 2 and 3
+# lines found in runs joined by thick digits, where a loose piece goes, and the checker's
+# thresholds of the second look (1.1 typical widths, 20%), on seeds 0, 2 and 3
 # together); another
 # (seed 1) is never used to choose:
 # it is measured once for each version of the pipeline, and the records printed below compare
@@ -423,7 +424,8 @@ show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_re
 
 # %% [markdown]
 # Compare the two lines printed above: the photo is not read perfectly; the second row comes
-# out one digit short (the 1 between the 2 and the 5 is missing). Below: why each dropped blob
+# out one digit short: the 1 touches the 2 before it, and the pair is read as a single 2 (a
+# touching pair that even the second look described below does not separate). Below: why each dropped blob
 # was dropped (`Component.dropped`), counted for this photo (the ruled lines are not among
 # them: they were erased from the mask before the blobs were counted), the blobs themselves
 # (green: kept, red: dropped, small here; blue and numbered: the digits in reading order; look
@@ -690,7 +692,7 @@ else:
 # %% [markdown]
 # Guard rails: if a later change to the pipeline or the models makes these numbers drop, the
 # notebook stops here. The floors sit under what is measured above (for the single-digit
-# mode by about a point and a half).
+# mode by about a point).
 
 # %%
 if HAVE_EXTERNAL:
@@ -720,7 +722,7 @@ if HAVE_EXTERNAL:
 #   from solved: pencil, ruled paper, touching pairs and smudges still fail often (the record's
 #   counts by condition).
 # * Most failures on real digits happen before the model sees the digit: the failure gallery
-#   of part 5 counts those where no digit was found at all (every blob dropped by a rule of
+#   of part 5 counts, among the failures shown, those where no digit was found at all (every blob dropped by a rule of
 #   step 4); in others part of the digit was lost or clutter was kept.
 # * Other handwriting separates the models more than MNIST's test set does: on scikit-learn's
 #   8×8 UCI digits (part 5, always available) the best and the worst model differ by several
