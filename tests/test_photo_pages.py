@@ -102,6 +102,31 @@ def test_a_sliver_of_grey_desk_on_a_blank_page_is_no_digit_but_a_tight_crop_is_r
     assert len(photo.find_digits(tight).boxes) == 1
 
 
+
+def test_the_shaded_rim_of_a_page_corner_is_no_tight_crop():
+    # The page's corner inside the picture: its shaded rim runs close along the top and the right
+    # side, an L that touches the border only where it leaves the picture. As the photo's only
+    # blob it passed for a tightly cropped 7; its pixels all lie near the border, a digit's do not.
+    grain = np.random.default_rng(0).normal(0, 3, (800, 600, 1))
+    blank = np.clip(np.full((800, 600, 3), 235.0) + grain, 0, 255)
+    cv2.polylines(blank, [np.array([[250, 0], [575, 12], [586, 560]], np.int32)], False, (80, 80, 80), 14)
+    found = photo.find_digits(blank.astype(np.uint8))
+    assert [c.dropped for c in found.components if c.area > 1000] == ["edge"]
+    assert found.boxes == []
+
+
+@pytest.mark.parametrize("seed", [80, 94])
+def test_a_blank_page_found_on_a_desk_is_read_as_dark_ink(seed):
+    # Blank synthetic photos whose polarity votes lean clearly light (the grain, a fold): read as
+    # light ink, the paper's texture became "digits". A page told apart from a darker desk is paper.
+    ph = synthetic.blank_photo(np.random.default_rng(seed))
+    work, _ = photo.ink.working_image(ph.image)
+    gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
+    found_page = page.find_page(work)
+    assert not found_page.all() and photo.polarity_votes(page.on_page(gray, found_page)) < -1
+    st = photo.find_digits(ph.image)
+    assert st.dark_ink and st.boxes == []
+
 def test_ruled_line_is_removed_but_the_bar_of_a_seven_is_kept():
     seven = draw("7", (300, 300), scale=7, thickness=12)
     gray = cv2.cvtColor(seven, cv2.COLOR_BGR2GRAY)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from helpers.inference import Model, predict_proba
+from helpers.photo.border import drop_border_blobs
 from helpers.photo.image import ImageReadError, load_image, to_bgr
 from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_ratio, working_image
 from helpers.photo.lines import line_free_mask
@@ -149,8 +150,10 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     page = find_page(work)
     if is_drawing(gray):
         page[:] = 1  # a canvas: no desk, and its ground may be black
-    # The ink's polarity is judged on the page: a dark desk around it must not outvote it.
-    dark = detect_dark_ink(on_page(gray, page))
+    # A page found apart from a darker surround is paper, written on in dark ink: on a blank
+    # page the votes only split the grain. Otherwise the polarity is judged on the page, so a
+    # dark desk around it does not outvote it.
+    dark = not page.all() or detect_dark_ink(on_page(gray, page))
     if not dark:
         page[:] = 1  # light ink on a dark ground (chalk, a drawing on black): no paper to find
     ink_bright = 255 - work if dark else work
@@ -169,7 +172,7 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
     for c, mean_ink in zip(comps, strength[1:], strict=True):
         if mean_ink < floor:
             c.dropped = "faint"
-    _drop_border_blobs(comps, labels, mask, page)
+    drop_border_blobs(comps, labels, mask, page)
     boxes, members = group_components(comps, labels, single=single)
     crops, inputs = [], []
     for box, m in zip(boxes, members, strict=True):
@@ -183,60 +186,6 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
             rows[i] = r
     return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, rows, crops, arr,
                   labels, members, single)
-
-
-#: A blob touching the picture's border is kept as a tightly cropped digit, when nothing else is
-#: left, only if it spans at least this share of the picture's width or height,
-TIGHT_CROP = 0.5
-#: runs along less than this share of the picture's border,
-MAX_CONTACT = 0.25
-#: and lies along no side (on it for half its length) while reaching less than this far in.
-SLIVER_DEPTH = 0.25
-
-
-def _could_be_tight_crop(box: Box, contact: int, sides: tuple[int, int, int, int],
-                         shape: tuple[int, int]) -> bool:
-    """Whether a blob touching the picture's border could be a digit cropped tightly.
-
-    Such a digit spans much of its crop and meets the border only where its strokes end or
-    along one bar; a sliver of desk or shadow lies flat along a side, or runs around several.
-    `contact`: the blob's pixels on the picture's outermost ring; `sides`: on its top, bottom,
-    left and right rows or columns.
-    """
-    x, y, w, h = box
-    H, W = shape
-    if max(w / W, h / H) < TIGHT_CROP or contact >= MAX_CONTACT * (2 * (H + W) - 4):
-        return False
-    top, bottom, left, right = sides
-    along = [(top, w, y + h, H), (bottom, w, H - y, H), (left, h, x + w, W), (right, h, W - x, W)]
-    return not any(on >= 0.5 * length and reach < SLIVER_DEPTH * size for on, length, reach, size in along)
-
-
-def _drop_border_blobs(
-    comps: list[Component], labels: np.ndarray, mask: np.ndarray, page: np.ndarray
-) -> None:
-    """Mark blobs touching the page's edge, or the picture's border, as "edge".
-
-    Nobody writes across the edge of the page: what touches it is the page's rim, the desk
-    or a shadow. A tight crop of one digit may touch the picture's border, so a blob touching
-    only that is kept when nothing else is left and it could be one (`_could_be_tight_crop`).
-    """
-    live = [i for i, c in enumerate(comps) if not c.dropped]
-    if not page.all():
-        rim = cv2.dilate(1 - page, np.ones((3, 3), np.uint8))
-        for i in set(np.unique(labels[(rim > 0) & (mask > 0)]).tolist()) - {0}:
-            comps[i - 1].dropped = comps[i - 1].dropped or "edge"
-        live = [i for i in live if not comps[i].dropped]
-    n = len(comps) + 1
-    sides = [np.bincount(line, minlength=n) for line in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]
-    corners = np.bincount(labels[[0, 0, -1, -1], [0, -1, 0, -1]], minlength=n)
-    contact = sum(sides) - corners  # the outermost ring, each corner once
-    all_touch = all(contact[i + 1] for i in live)
-    for i in live:
-        j = i + 1
-        if contact[j] and (not all_touch or not _could_be_tight_crop(
-                comps[i].box, int(contact[j]), tuple(int(s[j]) for s in sides), mask.shape)):
-            comps[i].dropped = "edge"
 
 
 def read_digits(
