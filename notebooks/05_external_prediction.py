@@ -202,8 +202,6 @@ print(f"page found on {pfound.mean():.0%} of the picture; polarity votes on it "
       f"{photo.polarity_votes(photo.page.on_page(pgray, pfound)):+.2f}")
 onpage_read = photo.read_digits(onpage.image, model)
 print(f"{'dark' if onpage_read.stages.dark_ink else 'light'} ink; {onpage_read.message}")
-show([onpage.image, pfound * 255, photo.annotate(onpage_read)],
-     ["blank page on a desk", "page found (white)", "read"], size=2.8)
 
 # %% [markdown]
 # **A pen wider than the first guess.** The rough ink map takes as paper whatever is wider
@@ -481,12 +479,13 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # made). Every group at least 1.1 typical digit widths wide that this checker finds less than
 # 20% likely to be one whole digit is cut at about 16 evenly spaced columns of its middle
 # half, and the cut whose two pieces the digit model reads most surely (both together at
-# least 99%) replaces it. The typical width must be measured, on at least three groups shaped
+# least 90%: the checker has already found the group not whole) replaces it. The typical width must be measured, on at least three groups shaped
 # like one digit (0.35 to 1 times as wide as tall): on MNIST validation digits given alone as
 # pictures the checker took some wide lone digits, such as a flat 2, for pairs (a development
 # run, not stored). So a picture with fewer than three such groups (a lone digit, a two-digit
 # number, a drawing of one or two digits) keeps the earlier rule: a group at least 1.4 times a
-# guessed width (0.7 of the median height), read with less than 99.9% certainty. This is
+# guessed width (0.7 of the median height), read with less than 99.9% certainty, and cut only
+# when the two pieces are read at least 99% surely together. This is
 # *segmentation by recognition*. Below, MNIST training digits 3, 6, 1, 9, 5 with the 1 and the
 # 9 pushed together until their ink joins (the 3, the 6 and the 5 make three groups shaped like
 # one digit, so the typical width is measured): the output gives, for each group the image
@@ -542,8 +541,9 @@ show([blank.image, boxes_on(found), photo.annotate(number_read)],
 # held-back run of this version (`python benchmarks/photo_dev.py --seed 1`, stored in
 # `notebooks/records/photo_dev_seed1.txt`). Second, the same run on the previous version of the
 # pipeline with the same CNN (`..._previous.txt`); that version took a blank page's ink as light
-# when the polarity vote leaned clearly light, even with a page found on a desk, and kept a blob
-# hugging the picture's border as a tight crop (step 2 and step 4 show both rules). Compare the
+# when the polarity vote leaned clearly light, even with a page found on a desk, kept a blob
+# hugging the picture's border as a tight crop (step 2 and step 4 show both rules), and cut a
+# group the checker found not whole only when the two pieces were read 99% surely. Compare the
 # two: this version reads as many numbers exactly and as many one-digit and harder crops, and
 # gives fewer false digits on the digit-free photos (8 → 5; 97 instead of 95 read as blank). Third, the
 # pipeline before any of these page steps were added, with the CNN of that time (`..._before.txt`):

@@ -421,3 +421,22 @@ def test_without_a_measured_digit_width_only_a_very_wide_group_the_model_is_unsu
 
     split, _ = photo.classify(stages, sure, whole=refuse)
     assert len(split.boxes) == 3, "read surely: kept whole"
+
+
+def test_pieces_read_fairly_surely_are_enough_only_where_the_checker_found_the_group_not_whole():
+    """Pieces read at 0.96 each (product 0.92): enough after the checker's verdict, not without it."""
+
+    def fairly_sure(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10))
+        for k, img in enumerate(x):
+            ys, xs = np.nonzero(img > 0.3)
+            out[k, 0] = 0.96 if len(xs) and np.ptp(xs) <= np.ptp(ys) else 0.6
+            out[k, 1:] = (1 - out[k, 0]) / 9
+        return out
+
+    measured = photo.find_digits(overlapping_zeros(alone=3))
+    split, _ = photo.classify(measured, fairly_sure, whole=wide_checker())
+    assert len(split.boxes) == 5, "the checker found the pair not whole; pieces at 0.92 are enough"
+    guessed = photo.find_digits(overlapping_zeros(alone=2))
+    split, _ = photo.classify(guessed, fairly_sure, whole=wide_checker())
+    assert len(split.boxes) == 3, "without a measured width the pieces must be read at 0.99"

@@ -10,13 +10,13 @@ digit of its photo (when that width is measured on at least three groups shaped 
 digit; otherwise, for a lone digit or a two-digit number, the earlier rule, `WIDE_GUESSED` and
 `SURE`). A group it finds unlikely to be one whole digit is cut at about 16 evenly spaced
 columns of its middle half, and the cut whose two pieces the digit model reads most surely
-replaces it when both pieces are read surely and each is nearly as tall as the group (a
-cut-off bar is not a digit).
+replaces it when both pieces are read surely (less surely when the checker found the group
+not whole) and each is nearly as tall as the group (a cut-off bar is not a digit).
 
 The settings come from the synthetic development set (MNIST training digits):
 `PIECES_SURE`, `PIECE_HEIGHT`, `WIDE_GUESSED` and `SURE` were chosen on seed 0 for the earlier
-version, which cut what the digit model was unsure of; `WIDE` was set once, and `WHOLE`
-chosen between 0.5 and 0.2, on seeds 0, 2 and 3.
+version, which cut what the digit model was unsure of; `WIDE` was set once, `WHOLE` chosen
+between 0.5 and 0.2, and `PIECES_SURE_NOT_WHOLE` set to 0.9, on seeds 0, 2 and 3.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ WIDE = 1.1
 WHOLE = 0.2
 #: ... and it is cut where the product of the two pieces' top probabilities is highest, if at least this ...
 PIECES_SURE = 0.99
+#: ... (or this, for a group the checker found unlikely to be whole) ...
+PIECES_SURE_NOT_WHOLE = 0.9
 #: ... and each piece is at least this share of the group's height.
 PIECE_HEIGHT = 0.7
 #: Without a measured typical width (fewer than `segment.MEASURED` groups shaped like one digit:
@@ -76,8 +78,10 @@ def split_not_whole(
     if len(digit_shaped(boxes)) >= MEASURED:
         wide = [i for i, box in enumerate(boxes) if box[2] >= WIDE * typical]
         cut = [i for i, p in zip(wide, whole(inputs[wide])[:, 0] if wide else [], strict=True) if p < WHOLE]
+        needed = PIECES_SURE_NOT_WHOLE
     else:
         cut = [i for i, box in enumerate(boxes) if box[2] >= WIDE_GUESSED * typical and probs[i].max() < SURE]
+        needed = PIECES_SURE
     todo = []
     for i in cut:
         x, y, w, h = boxes[i]
@@ -92,6 +96,6 @@ def split_not_whole(
     out: dict[int, tuple[tuple[Box, Box], np.ndarray, list[np.ndarray], np.ndarray]] = {}
     for k in np.argsort(-sure, kind="stable"):
         i, pair = todo[k]
-        if i not in out and sure[k] >= PIECES_SURE:
+        if i not in out and sure[k] >= needed:
             out[i] = (pair, np.stack([x28 for x28, _ in made[k]]), [c for _, c in made[k]], p[k])
     return out
