@@ -288,7 +288,7 @@ def boxes_on(stages: photo.Stages) -> np.ndarray:
     return canvas
 
 
-print(f"{len(st.components)} components, {len(st.boxes)} digit(s):",
+print(f"{len(st.components)} component{'s' if len(st.components) != 1 else ''}, {len(st.boxes)} digit(s):",
       [(c.box, c.dropped or "kept") for c in st.components])
 show([boxes_on(st)], ["components (digit boxes numbered)"], size=3.2)
 
@@ -473,10 +473,10 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # digits side by side, or a piece of one? Its examples are made from MNIST training digits:
 # single digits, pairs side by side (from 8% of the narrower digit's width apart to
 # overlapping by 30% of it), and digits cut in two, each brought to MNIST's form as the
-# pipeline brings what it finds. It is trained the first time it is needed (about 70 s of
-# training on the 2-core machine of the records, a little more with loading TensorFlow and
-# saving; a line on standard error says so; it was already cached when these outputs were
-# made). Every group at least 1.1 typical digit widths wide that this checker finds less than
+# pipeline brings what it finds. It is trained the first time it is needed (about a minute on
+# a 2-core laptop: the cell below prints the training time from its record, to which loading
+# TensorFlow and saving add a little; a line on standard error says so; it was already cached
+# when these outputs were made). Every group at least 1.1 typical digit widths wide that this checker finds less than
 # 20% likely to be one whole digit is cut at about 16 evenly spaced columns of its middle
 # half, and the cut whose two pieces the digit model reads most surely (both together at
 # least 90%: the checker has already found the group not whole) replaces it. The typical width must be measured, on at least three groups shaped
@@ -529,8 +529,8 @@ for k, (box, p, w) in enumerate(zip(found.boxes, as_one, p_whole, strict=True)):
     print(f"  group {k + 1}: {box[2] / typical:.2f} typical widths wide; the digit model reads it as "
           f"{p.argmax()} ({p.max():.1%}); the checker: {w:.1%} likely one whole digit")
 record = registry.load_metrics(whole.path())
-print(f"the checker: {record['params']:,} weights; {record['val_accuracy']:.2%} of its validation "
-      "examples (made from MNIST validation digits) told right")
+print(f"the checker: {record['params']:,} weights, trained in {record['train_seconds']:.0f} s; "
+      f"{record['val_accuracy']:.2%} of its validation examples (made from MNIST validation digits) told right")
 print(f"read {number_read.text!r} ({number_read.message})")
 show([blank.image, boxes_on(found), photo.annotate(number_read)],
      ["blank page", "36195: groups of the image part", "36195: read, after the second look"],
