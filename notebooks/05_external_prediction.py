@@ -154,13 +154,15 @@ print("dark ink on light paper" if st.dark_ink else "light ink on dark paper")
 show([st.gray, st.ink], ["gray", "ink map (0 = paper, 1 = full ink)"], size=3.2)
 
 # %% [markdown]
-# **A vote that is not clear.** `detect_dark_ink` adds the three votes. On a page with little
+# **A vote that is not clear.** `polarity_votes` adds the three votes, and `detect_dark_ink`
+# compares the sum with a margin. On a page with little
 # or no ink they mostly weigh the paper's grain; then their sum is close to 0 and falls either
 # way. Read as light ink, a white page leaves little room between the paper and white, and the
 # ink map divides by that room: grain a few grey levels brighter than its surroundings shows
 # up as faint ink, and the page's bright edge against a darker desk as a stroke. So light ink
 # needs a clear vote, a sum below −`LIGHT_MARGIN` (−1). Below, a blank synthetic photo (made
-# as part 3 describes, and picked because its votes lean slightly light), read with a plain
+# as part 3 describes, and picked because its votes lean slightly light; its strip of desk is
+# too small for `find_page` to set the page apart, so the vote decides), read with a plain
 # majority (`LIGHT_MARGIN = 0`, the pipeline's earlier rule) and then as the pipeline reads it
 # now: with the plain majority the grain stays faint here, but the page's edge is read as a
 # digit; with the margin, nothing is read.
@@ -189,7 +191,7 @@ show([reads[0.0].stages.ink, photo.annotate(reads[0.0]), reads[margin].stages.in
 # %% [markdown]
 # **A page found is paper.** When `find_page` tells a page apart from a darker desk, the
 # pipeline does not vote at all: paper lighter than what lies around it carries dark ink. On a
-# blank page the votes weigh only the grain, a fold and the desk, and can lean clearly light
+# blank page the votes weigh only the grain and a fold, and can lean clearly light
 # (below −1), as they do for the blank synthetic photo below; read as light ink, it gave two
 # small false "digits" before this rule (a development run, not stored).
 
@@ -473,8 +475,8 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # digits side by side, or a piece of one? Its examples are made from MNIST training digits:
 # single digits, pairs side by side (from 8% of the narrower digit's width apart to
 # overlapping by 30% of it), and digits cut in two, each brought to MNIST's form as the
-# pipeline brings what it finds. It is trained the first time it is needed (about a minute on
-# a 2-core laptop: the cell below prints the training time from its record, to which loading
+# pipeline brings what it finds. It is trained the first time it is needed (about 70 s on a
+# 2-core machine: the cell below prints the training time from its record, to which loading
 # TensorFlow and saving add a little; a line on standard error says so; it was already cached
 # when these outputs were made). Every group at least 1.1 typical digit widths wide that this checker finds less than
 # 20% likely to be one whole digit is cut at about 16 evenly spaced columns of its middle
@@ -491,7 +493,7 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # one digit, so the typical width is measured): the output gives, for each group the image
 # part found, its width in typical widths and what each model makes of it, then the digits
 # read after the second look. The touching pair is 1.33 typical widths wide, too narrow for
-# the earlier rule (1.4 typical widths, which the previous version applied to every picture),
+# the rule used before the checker (1.4 typical widths, then applied to every picture),
 # and the digit model reads it as a 4. Touching pairs are still a limit of this pipeline: the
 # record further down counts the photos with a touching pair read exactly (every row right).
 
@@ -542,7 +544,8 @@ show([blank.image, boxes_on(found), photo.annotate(number_read)],
 # `notebooks/records/photo_dev_seed1.txt`). Second, the same run on the previous version of the
 # pipeline with the same CNN (`..._previous.txt`); that version took a blank page's ink as light
 # when the polarity vote leaned clearly light, even with a page found on a desk, kept a blob
-# hugging the picture's border as a tight crop (step 2 and step 4 show both rules), and cut a
+# hugging the picture's border as a tight crop (step 2 shows the first rule, step 4 describes
+# the second), and cut a
 # group the checker found not whole only when the two pieces were read 99% surely. Compare the
 # two: this version reads as many numbers exactly and as many one-digit and harder crops, and
 # gives fewer false digits on the digit-free photos (8 → 5; 97 instead of 95 read as blank). Third, the
@@ -738,9 +741,10 @@ if HAVE_EXTERNAL:
 #   estimated a few pen strokes wide (so shadows vanish from the ink map; the pen is
 #   measured twice, so a thick one in a tight crop is not taken for paper), lines are
 #   erased only where they run past the digits, what is not a digit is dropped for a named
-#   reason, and a wide group that a second, small model finds not to be one whole digit is
-#   read again as two digits (where a typical digit width can be measured). On the held-back synthetic photos this read more numbers exactly and far fewer
-#   false digits on blank pages than before (the records printed in part 3), but it is far
+#   reason, and a wide group that a second, small model finds not to be one whole digit may
+#   be cut in two (where a typical digit width can be measured). On the held-back synthetic
+#   photos this reads far more numbers exactly and gives far fewer false digits on blank pages
+#   than the pipeline before these page steps (the third record printed in part 3), but it is far
 #   from solved: pencil, ruled paper, touching pairs and smudges still fail often (the record's
 #   counts by condition).
 # * Most failures on real digits happen before the model sees the digit: the failure gallery
