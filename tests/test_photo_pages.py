@@ -440,3 +440,66 @@ def test_pieces_read_fairly_surely_are_enough_only_where_the_checker_found_the_g
     guessed = photo.find_digits(overlapping_zeros(alone=2))
     split, _ = photo.classify(guessed, fairly_sure, whole=wide_checker())
     assert len(split.boxes) == 3, "without a measured width the pieces must be read at 0.99"
+
+
+def leaning_zeros() -> np.ndarray:
+    """Three lone 0s leaning right, then two more touching: any upright cut takes a bit of one
+    with the other; a cut leaning as they do parts them."""
+    img = np.full((300, 1000, 3), 235, np.uint8)
+    for cx in (100, 250, 400, 600, 692):
+        cv2.ellipse(img, (cx, 150), (40, 90), 17, 0, 360, (30, 30, 30), 10, cv2.LINE_AA)
+    return img
+
+
+def template_model(template: np.ndarray):
+    """A stand-in model that reads a 0 the surer the closer its input is to `template` (a lone 0 as
+    the model sees it): at least 0.96, so that any two pieces together reach
+    `split.PIECES_SURE_NOT_WHOLE`, and the pieces most like whole 0s are read most surely."""
+
+    def model(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10))
+        out[:, 0] = 1 - 0.04 * np.abs(np.asarray(x) - template).mean(axis=(1, 2)) / 0.2
+        out[:, 0] = out[:, 0].clip(0.96, 1.0)
+        out[:, 1:] = (1 - out[:, :1]) / 9
+        return out
+
+    return model
+
+
+def test_a_touching_pair_of_leaning_digits_is_cut_along_their_slant():
+    """Whether to cut is decided by upright cuts, as before; the cut that parts the two rings
+    leans (`split.SLANTS`), and each piece's box is one whole 0's."""
+    stages = photo.find_digits(leaning_zeros())
+    assert len(stages.boxes) == 4, "the touching pair is one group for the image part"
+    split, _ = photo.classify(stages, template_model(stages.inputs[0]), whole=wide_checker())
+    assert len(split.boxes) == 5
+    lone = stages.boxes[0][2]
+    for _, _, w, _ in split.boxes[3:]:
+        assert abs(w - lone) <= 4, f"a piece {w} px wide, a 0 {lone}: it took a bit of its neighbour"
+
+
+def test_a_low_flat_mark_in_a_row_of_its_own_is_no_digit():
+    """The page's edge against a striped desk, a loose bit above a number: a mark much lower than
+    the digits (`pipeline.STRAY_LOW`) and alone in its row is dropped."""
+    img = draw("2468", size=(1000, 520), scale=5.0, thickness=12, org=(120, 300))
+    wave = np.array([(600 + 4 * k, 60 + round(7 * np.sin(k / 4))) for k in range(31)], np.int32)
+    cv2.polylines(img, [wave], False, (30, 30, 30), 8, cv2.LINE_AA)  # a low wavy mark, far above
+    stages = photo.find_digits(img)
+    assert len(stages.boxes) == 4, stages.boxes
+    assert all(y > 150 for _, y, _, _ in stages.boxes)
+    assert any(c.dropped == "speck" and c.box[1] < 100 for c in stages.components)
+
+
+def test_a_round_filled_blot_beside_a_number_is_no_digit():
+    """A lens smudge: a round blot, filled (solidity near 1) with strokes a third of its size, under
+    `shape.BLOB_STROKE`; a thick leaning 1 beside it, as filled but long, stays a digit."""
+    img = draw("2468", size=(1000, 520), scale=5.0, thickness=12, org=(120, 300))
+    cv2.line(img, (640, 300), (700, 170), (20, 20, 20), 26, cv2.LINE_AA)  # a thick leaning 1
+    blot = np.zeros(img.shape[:2], np.float32)
+    cv2.ellipse(blot, (850, 420), (22, 42), 0, 0, 360, 1.0, -1)
+    blot = cv2.GaussianBlur(blot, (0, 0), 3)
+    img = (img * (1 - 0.7 * blot[..., None])).astype(np.uint8)
+    stages = photo.find_digits(img)
+    assert len(stages.boxes) == 5, stages.boxes
+    assert 600 < stages.boxes[4][0] < 700, "the thick 1 is read, the blot is not"
+    assert any(c.dropped == "blob" and c.box[0] > 800 for c in stages.components)

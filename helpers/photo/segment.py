@@ -16,11 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.photo.ink import stroke_width
+from helpers.photo.shape import is_filled
 
 Box = tuple[int, int, int, int]  # x, y, w, h
-
-#: A group whose strokes are wider than this share of its size is a filled shape, not a digit.
-BLOB_STROKE = 0.35
 
 
 @dataclass
@@ -292,15 +290,10 @@ def _drop_groups(comps: list[Component], boxes: list[Box], members: list[list[in
 def _drop_blobs(
     comps: list[Component], boxes: list[Box], members: list[list[int]], labels: np.ndarray
 ) -> tuple[list[Box], list[list[int]]]:
-    """Drop filled shapes (a smudge, a shadow's tip, a blot): strokes over a third of their size.
-
-    A pen stroke is narrow against the digit it draws (MNIST: 2.3 px in 20 px, even a
-    marker's 1 stays under a third); a filled disc is half as wide as it is across.
-    """
+    """Drop filled shapes (a smudge, a shadow's tip, a blot): see `shape.is_filled`."""
     def filled(b: Box, m: list[int]) -> bool:
         x, y, w, h = b
-        own = np.isin(labels[y : y + h, x : x + w], [i + 1 for i in m])
-        return stroke_width(own) > BLOB_STROKE * max(w, h)
+        return is_filled(np.isin(labels[y : y + h, x : x + w], [i + 1 for i in m]))
 
     return _drop_groups(comps, boxes, members, "blob", filled)
 

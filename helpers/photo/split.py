@@ -8,15 +8,17 @@ as surely as a whole digit. So a second model, `helpers.photo.whole`, trained to
 digits side by side or a piece of one, looks at every group somewhat wider than a typical
 digit of its photo (when that width is measured on at least three groups shaped like one
 digit; otherwise, for a lone digit or a two-digit number, the earlier rule, `WIDE_GUESSED` and
-`SURE`). A group it finds unlikely to be one whole digit is cut at about 16 evenly spaced
-columns of its middle half, and the cut whose two pieces the digit model reads most surely
-replaces it when both pieces are read surely (less surely when the checker found the group
-not whole) and each is nearly as tall as the group (a cut-off bar is not a digit).
+`SURE`). A group it finds unlikely to be one whole digit is tried at about 16 evenly spaced
+columns of its middle half; it is cut when the two pieces of one upright cut are both read
+surely (less surely when the checker found the group not whole) and each is nearly as tall as
+the group (a cut-off bar is not a digit). The cut made is then the one, upright or leaning
+(`SLANTS`), whose pieces the digit model reads most surely: handwriting slants, and two slanted
+digits that touch are parted along their slant, not by a column that gives one a bit of the other.
 
 The settings come from the synthetic development set (MNIST training digits):
 `PIECES_SURE`, `PIECE_HEIGHT`, `WIDE_GUESSED` and `SURE` were chosen on seed 0 for the earlier
 version, which cut what the digit model was unsure of; `WIDE` was set once, `WHOLE` chosen
-between 0.5 and 0.2, and `PIECES_SURE_NOT_WHOLE` set to 0.9, on seeds 0, 2 and 3.
+between 0.5 and 0.2, `PIECES_SURE_NOT_WHOLE` set to 0.9, and `SLANTS` set once, on seeds 0, 2 and 3.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from helpers.photo.mnist_form import digit_ink, to_mnist
-from helpers.photo.segment import MEASURED, Box, digit_shaped, piece_box, typical_width
+from helpers.photo.segment import MEASURED, Box, digit_shaped, typical_width
 
 #: A group at least this many typical digit widths wide may hold two digits ...
 WIDE = 1.1
@@ -45,15 +47,42 @@ PIECE_HEIGHT = 0.7
 WIDE_GUESSED, SURE = 1.4, 0.999
 
 
-def _cuts(box: Box, own: np.ndarray) -> list[tuple[Box, Box]]:
-    """Every cut of `box` at a column of its middle half, as two boxes shrunk to their ink rows."""
-    w, h = box[2], box[3]
+#: The cuts lean by these many columns per row (handwriting slants; touching digits overlap).
+SLANTS = (-0.3, -0.15, 0.0, 0.15, 0.3)
+
+
+def _cuts(box: Box, own: np.ndarray) -> list[tuple[tuple[Box, Box], tuple[np.ndarray, np.ndarray], float]]:
+    """Every cut of `box` at a column of its middle half, leaning by each of `SLANTS`: the two
+    pieces' boxes (shrunk to their ink) and masks (`own`'s pixels on each side)."""
+    x, y, w, h = box
+    rows = np.arange(h)[:, None] - (h - 1) / 2
+    cols = np.arange(w)[None, :]
     out = []
     for c in range(w // 4, 3 * w // 4 + 1, max(1, w // 30)):
-        left, right = piece_box(own, box, 0, c), piece_box(own, box, c, w)
-        if c >= 2 and w - c >= 2 and left and right and min(left[3], right[3]) >= PIECE_HEIGHT * h:
-            out.append((left, right))
+        if c < 2 or w - c < 2:
+            continue
+        for slant in SLANTS:
+            side = cols < c + slant * rows
+            pair = (own & side, own & ~side)
+            boxes = [_mask_box(m, x, y) for m in pair]
+            if all(boxes) and min(b[3] for b in boxes) >= PIECE_HEIGHT * h:
+                out.append((tuple(boxes), pair, slant))
     return out
+
+
+def _mask_box(m: np.ndarray, x: int, y: int) -> Box | None:
+    ys, xs = np.nonzero(m)
+    if not len(ys):
+        return None
+    return x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def _piece(ink: np.ndarray, box: Box, own: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One piece's MNIST form: the group's ink where the piece's mask is."""
+    x, y, w, h = box
+    lab = np.zeros(own.shape, np.int32)
+    lab[piece] = 1
+    return to_mnist(digit_ink(ink[y : y + h, x : x + w], lab, [1], _mask_box(piece, 0, 0)))
 
 
 def split_not_whole(
@@ -86,16 +115,21 @@ def split_not_whole(
     for i in cut:
         x, y, w, h = boxes[i]
         own = np.isin(labels[y : y + h, x : x + w], [k + 1 for k in members[i]])
-        todo += [(i, pair) for pair in _cuts(boxes[i], own)]
+        ids = [k + 1 for k in members[i]]
+        for pair, masks, slant in _cuts(boxes[i], own):
+            made = ([to_mnist(digit_ink(ink, labels, ids, b)) for b in pair] if slant == 0
+                    else [_piece(ink, boxes[i], own, m) for m in masks])
+            todo.append((i, pair, made, slant))
     if not todo:
         return {}
-    made = [[to_mnist(digit_ink(ink, labels, [k + 1 for k in members[i]], b)) for b in pair]
-            for i, pair in todo]
+    made = [m for _, _, m, _ in todo]
     p = classify(np.stack([x28 for pair in made for x28, _ in pair])).reshape(len(todo), 2, 10)
     sure = p.max(axis=2).prod(axis=1)
+    # Whether to cut is decided by the upright cuts; a leaning one may then place it better.
+    upright = {t[0] for t, s in zip(todo, sure, strict=True) if t[3] == 0 and s >= needed}
     out: dict[int, tuple[tuple[Box, Box], np.ndarray, list[np.ndarray], np.ndarray]] = {}
     for k in np.argsort(-sure, kind="stable"):
-        i, pair = todo[k]
-        if i not in out and sure[k] >= needed:
+        i, pair, _, _ = todo[k]
+        if i not in out and i in upright:
             out[i] = (pair, np.stack([x28 for x28, _ in made[k]]), [c for _, c in made[k]], p[k])
     return out
