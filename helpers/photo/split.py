@@ -9,9 +9,10 @@ digits side by side or a piece of one, looks at every group somewhat wider than 
 digit of its photo (when that width is measured on at least three groups shaped like one
 digit; otherwise, for a lone digit or a two-digit number, the earlier rule, `WIDE_GUESSED` and
 `SURE`). A group it finds unlikely to be one whole digit is tried at about 16 evenly spaced
-columns of its middle half; it is cut when the two pieces of one upright cut are both read
-surely (less surely when the checker found the group not whole) and each is nearly as tall as
-the group (a cut-off bar is not a digit). The cut made is then the one, upright or leaning
+columns of its middle half; it is cut when the two pieces of one upright cut are read surely
+(their top probabilities' product at least `PIECES_SURE_NOT_WHOLE` for a group the checker
+found not whole, `PIECES_SURE` under the earlier rule) and each is at least `PIECE_HEIGHT` of
+the group's height (a cut-off bar is not a digit). The cut made is then the one, upright or leaning
 (`SLANTS`), whose pieces the digit model reads most surely: handwriting slants, and two slanted
 digits that touch are parted along their slant, not by a column that gives one a bit of the other.
 
