@@ -480,7 +480,7 @@ def test_a_touching_pair_of_leaning_digits_is_cut_along_their_slant():
 
 def test_a_low_flat_mark_in_a_row_of_its_own_is_no_digit():
     """The page's edge against a striped desk, a loose bit above a number: a mark much lower than
-    the digits (`pipeline.STRAY_LOW`) and alone in its row is dropped."""
+    the digits (`segment.STRAY_LOW`) and alone in its row is dropped."""
     img = draw("2468", size=(1000, 520), scale=5.0, thickness=12, org=(120, 300))
     wave = np.array([(600 + 4 * k, 60 + round(7 * np.sin(k / 4))) for k in range(31)], np.int32)
     cv2.polylines(img, [wave], False, (30, 30, 30), 8, cv2.LINE_AA)  # a low wavy mark, far above

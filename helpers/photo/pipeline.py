@@ -30,7 +30,7 @@ from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_ratio, working_imag
 from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
-from helpers.photo.segment import MEASURED, Box, Component, digit_shaped, group_components, text_rows
+from helpers.photo.segment import Box, Component, group_components, text_rows
 from helpers.photo.split import split_not_whole
 from helpers.photo.whole import checker
 
@@ -174,8 +174,6 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
             c.dropped = "faint"
     drop_border_blobs(comps, labels, mask, page)
     boxes, members = group_components(comps, labels, single=single)
-    if not single:
-        boxes, members = _drop_stray_marks(comps, boxes, members)
     crops, inputs = [], []
     for box, m in zip(boxes, members, strict=True):
         x28, crop = to_mnist(digit_ink(ink, labels, [i + 1 for i in m], box))
@@ -188,26 +186,6 @@ def find_digits(image: str | os.PathLike | np.ndarray, single: bool = False) -> 
             rows[i] = r
     return Stages(img, full, scale, gray, dark, ink, mask, comps, boxes, rows, crops, arr,
                   labels, members, single)
-
-
-#: A flat mark lower than this share of the digits' median height, alone in its row, is no digit.
-STRAY_LOW = 0.3
-
-
-def _drop_stray_marks(comps: list[Component], boxes: list[Box], members: list[list[int]]
-                      ) -> tuple[list[Box], list[list[int]]]:
-    """Drop a low flat mark in a row of its own (a page's edge against the desk, a loose bit):
-    the digits of a number share a row and are about as tall as each other."""
-    if len(digit_shaped(boxes)) < MEASURED:
-        return boxes, members
-    low = STRAY_LOW * float(np.median([b[3] for b in boxes]))
-    stray = {row[0] for row in text_rows(boxes) if len(row) == 1
-             and boxes[row[0]][3] < low and boxes[row[0]][2] >= boxes[row[0]][3]}
-    for k in stray:
-        for i in members[k]:
-            comps[i].dropped = "speck"
-    keep = [k for k in range(len(boxes)) if k not in stray]
-    return [boxes[k] for k in keep], [members[k] for k in keep]
 
 
 def read_digits(

@@ -298,6 +298,24 @@ def _drop_blobs(
     return _drop_groups(comps, boxes, members, "blob", filled)
 
 
+#: In a number, a flat mark lower than this share of the groups' median height, alone in its
+#: row, is no digit.
+STRAY_LOW = 0.3
+
+
+def _drop_stray_marks(
+    comps: list[Component], boxes: list[Box], members: list[list[int]]
+) -> tuple[list[Box], list[list[int]]]:
+    """Drop a low flat mark in a row of its own (a page's edge against the desk, a loose bit):
+    the digits of a number share a row and are about as tall as each other."""
+    if len(digit_shaped(boxes)) < MEASURED:
+        return boxes, members
+    low = STRAY_LOW * float(np.median([b[3] for b in boxes]))
+    alone = {boxes[row[0]] for row in text_rows(boxes) if len(row) == 1}
+    return _drop_groups(comps, boxes, members, "speck",
+                        lambda b, m: b in alone and b[3] < low and b[2] >= b[3])
+
+
 #: Widths of at least this many groups shaped like one digit give a measured typical width.
 MEASURED = 3
 
@@ -405,6 +423,6 @@ def group_components(
         return w > 2.5 * h and h < 2.5 * stroke_width(own)
 
     boxes, members = _drop_groups(comps, boxes, members, "line", flat)
-    boxes, members = _split_wide(boxes, members, labels)
+    boxes, members = _drop_stray_marks(comps, *_split_wide(boxes, members, labels))
     order = reading_order(boxes)
     return [boxes[k] for k in order], [members[k] for k in order]

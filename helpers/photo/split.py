@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from helpers.photo.mnist_form import digit_ink, to_mnist
@@ -72,10 +73,10 @@ def _cuts(box: Box, own: np.ndarray) -> list[tuple[tuple[Box, Box], tuple[np.nda
 
 
 def _mask_box(m: np.ndarray, x: int, y: int) -> Box | None:
-    ys, xs = np.nonzero(m)
-    if not len(ys):
+    if not m.any():
         return None
-    return x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+    bx, by, bw, bh = cv2.boundingRect(m.astype(np.uint8))
+    return x + bx, y + by, bw, bh
 
 
 def _piece(ink: np.ndarray, box: Box, own: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,9 +116,11 @@ def split_not_whole(
     todo = []
     for i in cut:
         x, y, w, h = boxes[i]
-        own = np.isin(labels[y : y + h, x : x + w], [k + 1 for k in members[i]])
         ids = [k + 1 for k in members[i]]
+        own = np.isin(labels[y : y + h, x : x + w], ids)
         for pair, masks, slant in _cuts(boxes[i], own):
+            # Upright pieces are made as before the leaning cuts (the ink in each piece's box);
+            # made from the pieces' masks they read one number fewer on the development photos.
             made = ([to_mnist(digit_ink(ink, labels, ids, b)) for b in pair] if slant == 0
                     else [_piece(ink, boxes[i], own, m) for m in masks])
             todo.append((i, pair, made, slant))
