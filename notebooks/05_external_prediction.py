@@ -316,7 +316,8 @@ show([boxes_on(st)], ["components (digit boxes numbered)"], size=3.2)
 #   other settings were chosen with them, so they are kept;
 # * **size and position.** The crop is shrunk with anti-aliasing (`INTER_AREA`) so its longer
 #   side is 20 px, keeping its proportions, and placed in a 28×28 image so its centre of mass
-#   is at the centre.
+#   is at the centre, (14, 14); it is moved by whole pixels, so the centre printed below lands
+#   within half a pixel of it.
 #
 # Next to it, a few real MNIST training digits for comparison.
 
@@ -758,8 +759,8 @@ if HAVE_EXTERNAL:
 #   be cut in two (where a typical digit width can be measured). On the held-back synthetic
 #   photos this reads far more numbers exactly and gives far fewer false digits on blank pages
 #   than the pipeline before these page steps (the third record printed in part 3), but it is far
-#   from solved: pencil, ruled paper, touching pairs and smudges still fail often (the record's
-#   counts by condition).
+#   from solved: pencil, ruled paper, touching pairs, shadows, folds and smudges still fail
+#   often (the record's counts by condition: pencil worst, then ruled paper and touching pairs).
 # * Most failures on real digits happen before the model sees the digit: the failure gallery
 #   of part 5 counts, among the failures shown, those where no digit was found at all (every blob dropped by a rule of
 #   step 4); in others part of the digit was lost or clutter was kept.
