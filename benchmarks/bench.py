@@ -42,20 +42,6 @@ def matmul_gflops(n: int = 2048) -> float:
     return 2 * n**3 / timed(lambda: mm().numpy(), repeat=5) / 1e9
 
 
-def forward_flops(model) -> float:
-    """Multiply-adds × 2 of one image's forward pass through the Dense and Conv2D layers."""
-    total = 0.0
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
-        elif kind == "Conv2D":
-            kh, kw, cin, cout = layer.kernel.shape
-            _, h, w, _ = layer.output.shape
-            total += 2 * kh * kw * cin * cout * h * w
-    return total
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -71,6 +57,7 @@ def bench_training(gflops: float) -> None:
     import keras
 
     from helpers import data, registry, training
+    from helpers.inference import forward_flops
     from helpers.models import build_model
     from helpers.training import make_dataset
 

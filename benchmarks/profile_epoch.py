@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 
-from bench import forward_flops, matmul_gflops, timed  # benchmarks/bench.py, beside this script
+from bench import matmul_gflops, timed  # benchmarks/bench.py, beside this script
+
+from helpers.inference import forward_flops
 
 
 def profile(name: str, steps: int, gflops: float) -> None:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from bench import forward_flops, matmul_gflops, timed  # benchmarks/bench.py, beside this script
+from bench import matmul_gflops, timed  # benchmarks/bench.py, beside this script
+
+from helpers.inference import forward_flops
 
 #: The batch size a recipe had before its current one, for the rows that came before that change.
 EARLIER_BATCH = {"mlp-aug": 256}

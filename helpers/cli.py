@@ -20,12 +20,14 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from helpers import model_cache  # TensorFlow loads only for commands that need it
-
-    recipe = registry.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs)
+    recipe = registry.recipe_for(args.arch, args.augment, args.epochs, args.noise, args.stroke, args.convs,
+                                 filters=args.filters, dropout=args.dropout,
+                                 bfloat16=True if args.bfloat16 else None)
     out = args.out or registry.model_path(recipe.name)
     if Path(out).suffix != ".keras":  # before minutes of training, not after
         raise registry.ModelError(f"{out}: model files must end in .keras")
+    from helpers import model_cache  # TensorFlow loads only once the input is checked
+
     print(f"training {recipe.name}: {recipe.to_dict()}", flush=True)
     _, metrics = model_cache.train(recipe, out=out)
     print(
@@ -202,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("train", help="train a model recipe and save it with its metrics")
-    p.add_argument("--arch", choices=["mlp", "cnn"], default="mlp", help="network type")
+    p.add_argument("--arch", choices=["mlp", "cnn", "pooled", "strided"], default="mlp",
+                   help="network type (pooled: the earlier CNN; strided: the CNN at full width; "
+                        "both with --augment)")
     p.add_argument("--augment", action="store_true",
                    help="train with random stroke widths, rotations, shifts, zooms and noise")
     p.add_argument("--epochs", type=int, help="epoch budget (default: the recipe's)")
@@ -210,8 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "augmentation (with --augment; default: the recipe's)")
     p.add_argument("--stroke", type=float, metavar="P", help="share of training images drawn with thicker "
                    "or thinner strokes (with --augment; default: the recipe's)")
-    p.add_argument("--convs", type=_counts, metavar="N,N,N", help="convolutions in each CNN block, "
-                   "e.g. 1,1,2 (with --arch cnn; default: the recipe's)")
+    p.add_argument("--convs", type=_counts, metavar="N,N,N", help="convolutions in each block of the "
+                   "pooling CNN, e.g. 1,1,2 (with --arch pooled; default: the recipe's)")
+    p.add_argument("--filters", type=_counts, metavar="N,N,N", help="channels of each CNN block "
+                   "(default: the recipe's)")
+    p.add_argument("--dropout", type=float, metavar="P", help="dropout rate (default: the recipe's)")
+    p.add_argument("--bfloat16", action="store_true", help="train in mixed bfloat16 (fast only on CPUs "
+                   "with AVX512-BF16)")
     p.add_argument("--out", type=Path, help="model file to write, *.keras (default: data/models/NAME.keras)")
     p.set_defaults(func=_cmd_train)
 

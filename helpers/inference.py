@@ -138,3 +138,18 @@ def predict_proba(model: Model, x: np.ndarray, batch_size: int = 1024) -> np.nda
 def accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
     """Share of images whose most probable class is the label."""
     return float(np.mean(predict_proba(model, x).argmax(axis=1) == np.asarray(y)))
+
+
+def forward_flops(model: Model) -> float:
+    """Floating-point operations (multiply-adds × 2) of one image's forward pass through a Keras
+    model's Dense and Conv2D layers: what reading one image costs, whatever the weight count."""
+    total = 0.0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif kind == "Conv2D":
+            kh, kw, cin, cout = layer.kernel.shape
+            _, h, w, _ = layer.output.shape
+            total += 2 * kh * kw * cin * cout * h * w
+    return total

@@ -33,8 +33,16 @@ _IMPORTED_SOURCES = registry.source_texts()
 
 def to_tflite(model: keras.Model) -> bytes:
     """The model as a LiteRT flatbuffer (TensorFlow's converter; float32, free batch size)."""
-    with quiet_native_output():
-        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    # The converter also logs through Python ("Assets written to: /tmp/..."), which a notebook
+    # shows; only its errors matter.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        with quiet_native_output():
+            return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    finally:
+        logger.setLevel(level)
 
 
 def save(model: keras.Model, metrics: dict, path: str | os.PathLike) -> Path:
@@ -97,6 +105,7 @@ def train(
         "params": int(model.count_params()),
         "epochs_run": len(history.get("loss", [])),
         "train_seconds": round(seconds, 1),
+        "precision": "mixed_bfloat16" if recipe.train.bfloat16 and training.native_bfloat16() else "float32",
         "val_accuracy": accuracy(model, splits.x_val, splits.y_val),
         "test_accuracy": accuracy(model, splits.x_test, splits.y_test),
         "history": history,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.configs import CNNConfig, MLPConfig
+from helpers.configs import CNNConfig, MLPConfig, StridedCNNConfig
 
 
 def build_mlp(cfg: MLPConfig = MLPConfig(), name: str = "mlp") -> keras.Model:
@@ -48,10 +48,40 @@ def build_cnn(cfg: CNNConfig = CNNConfig(), name: str = "cnn") -> keras.Model:
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_model(cfg: MLPConfig | CNNConfig, name: str | None = None) -> keras.Model:
+def build_strided_cnn(cfg: StridedCNNConfig = StridedCNNConfig(), name: str = "strided") -> keras.Model:
+    """Build (not compile) the strided CNN described by `cfg` (28 → 26 → 24 → 12 → 10 → 8 → 4 → 1)."""
+    inputs = keras.Input(shape=(28, 28), name="image")
+    x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
+    for i, filters in enumerate(cfg.filters[:2], start=1):
+        for j, (size, stride) in enumerate([(3, 1), (3, 1), (5, 2)]):
+            suffix = f"{i}{chr(ord('a') + j)}"
+            # The strided convolution pads ("same") so that 24 → 12 and 8 → 4 exactly.
+            x = layers.Conv2D(filters, size, strides=stride, padding="same" if stride > 1 else "valid",
+                              use_bias=False, name=f"conv_{suffix}")(x)
+            x = layers.BatchNormalization(name=f"batchnorm_{suffix}")(x)
+            x = layers.Activation("relu", name=f"relu_{suffix}")(x)
+        x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    x = layers.Conv2D(cfg.filters[2], 4, use_bias=False, name="conv_3")(x)  # 4×4 maps → one vector
+    x = layers.BatchNormalization(name="batchnorm_3")(x)
+    x = layers.Activation("relu", name="relu_3")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(cfg.dropout, name="dropout_3")(x)
+    # float32 even under mixed precision, so that probabilities keep their resolution.
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", name="digit")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+ModelConfig = MLPConfig | CNNConfig | StridedCNNConfig
+
+
+def build_model(cfg: ModelConfig, name: str | None = None) -> keras.Model:
     """Dispatch on the config type."""
     if isinstance(cfg, MLPConfig):
         return build_mlp(cfg, name or "mlp")
     if isinstance(cfg, CNNConfig):
         return build_cnn(cfg, name or "cnn")
-    raise TypeError(f"unknown model config {type(cfg).__name__}; expected MLPConfig or CNNConfig")
+    if isinstance(cfg, StridedCNNConfig):
+        return build_strided_cnn(cfg, name or "strided")
+    raise TypeError(
+        f"unknown model config {type(cfg).__name__}; expected MLPConfig, CNNConfig or StridedCNNConfig"
+    )

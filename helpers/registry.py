@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from helpers import UserError, data
-from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, TrainConfig
+from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, StridedCNNConfig, TrainConfig
 
 MODELS_DIR = data.REPO_ROOT / "data" / "models"
 MODELS_ENV = "MNIST_MODELS_DIR"
@@ -38,7 +38,7 @@ class Recipe:
     """Everything that determines a trained model; its dict is saved beside the model."""
 
     name: str
-    model: MLPConfig | CNNConfig
+    model: MLPConfig | CNNConfig | StridedCNNConfig
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: AugmentConfig | None = None
 
@@ -52,7 +52,7 @@ class Recipe:
 
     def command(self) -> str:
         """The shell command that trains this recipe into the cache."""
-        arch = "cnn" if isinstance(self.model, CNNConfig) else "mlp"
+        arch = self.name.removesuffix("-aug")  # the command line's --arch names the recipes
         return f"python -m helpers train --arch {arch}{' --augment' if self.augment else ''}"
 
 
@@ -60,6 +60,11 @@ class Recipe:
 # won it back (chosen on validation, see the README). 15 epochs matched 25 on validation
 # (`notebooks/records/epochs_cnn_aug.csv`); patience above the budget: never stop early.
 _CNN_TRAIN = TrainConfig(epochs=15, batch_size=256, learning_rate=2e-3, patience=25)
+# The CNN since the accuracy–time curve of `notebooks/records/cnn_time_curve.csv` (candidate B2):
+# strided convolutions instead of pooling, half as wide as Deotte's network, dropout 0.2, trained
+# with the same recipe in mixed bfloat16.
+_STRIDED_CNN = StridedCNNConfig(filters=(16, 32, 64), dropout=0.2)
+_STRIDED_TRAIN = replace(_CNN_TRAIN, bfloat16=True)
 
 RECIPES: dict[str, Recipe] = {
     # 15 epochs matched 20 on validation; 12 and 10 did not (`notebooks/records/epochs_mlp.csv`).
@@ -71,8 +76,13 @@ RECIPES: dict[str, Recipe] = {
     # The CNN's validation accuracy jumps around while the learning rate is high (batch-norm
     # statistics lag the weights); its best epochs come late, so it runs its whole budget and
     # keeps the best epoch instead of stopping early.
-    "cnn": Recipe("cnn", CNNConfig(), _CNN_TRAIN),
-    "cnn-aug": Recipe("cnn-aug", CNNConfig(), _CNN_TRAIN, AugmentConfig()),
+    "cnn": Recipe("cnn", _STRIDED_CNN, _STRIDED_TRAIN),
+    "cnn-aug": Recipe("cnn-aug", _STRIDED_CNN, _STRIDED_TRAIN, AugmentConfig()),
+    # `cnn-aug` before the strided CNN: three blocks of 3×3 convolutions with max pooling (the
+    # candidates of `notebooks/records/cnn_selection.csv` are this network with other `convs`).
+    "pooled-aug": Recipe("pooled-aug", CNNConfig(), _CNN_TRAIN, AugmentConfig()),
+    # Deotte's network at full width (candidate C of the curve): more accurate, twice the time.
+    "strided-aug": Recipe("strided-aug", StridedCNNConfig(), _STRIDED_TRAIN, AugmentConfig()),
 }
 #: The models the notebooks train, in order; `best_model_name` chooses among them.
 SERIES = ("mlp", "mlp-aug", "cnn-aug")
@@ -82,22 +92,17 @@ DEFAULT_MODEL = "cnn-aug"
 
 def recipe_for(
     arch: str, augment: bool, epochs: int | None = None, noise: float | None = None,
-    stroke: float | None = None, convs: tuple[int, ...] | None = None,
+    stroke: float | None = None, convs: tuple[int, ...] | None = None, *,
+    filters: tuple[int, ...] | None = None, dropout: float | None = None, bfloat16: bool | None = None,
 ) -> Recipe:
-    """The named recipe for an architecture; epochs, noise, stroke and convs override its settings."""
+    """The named recipe for an architecture; the other arguments, when given, override its settings."""
     name = f"{arch}-aug" if augment else arch
     if name not in RECIPES:
-        raise ModelError(f"no recipe for arch {arch!r}; known: {', '.join(RECIPES)}")
+        raise ModelError(f"no recipe {name!r} for arch {arch!r}; known: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
-    if epochs is not None:
-        recipe = replace(recipe, train=replace(recipe.train, epochs=epochs))
-    if convs is not None:
-        if not isinstance(recipe.model, CNNConfig):
-            raise ModelError("convs (convolutions per block) applies to the CNN: use --arch cnn")
-        try:
-            recipe = replace(recipe, model=replace(recipe.model, convs=tuple(convs)))
-        except ValueError as err:
-            raise ModelError(str(err)) from None
+    train = {k: v for k, v in [("epochs", epochs), ("bfloat16", bfloat16)] if v is not None}
+    recipe = replace(recipe, train=replace(recipe.train, **train))
+    recipe = _with_model(recipe, convs=convs, filters=filters, dropout=dropout)
     for setting, value, meaning in [("noise", noise, "a standard deviation"), ("stroke", stroke, "a share")]:
         if value is None:
             continue
@@ -107,6 +112,23 @@ def recipe_for(
             raise ModelError(f"{setting} must be {meaning} in [0, 1], got {value}")
         recipe = replace(recipe, augment=replace(recipe.augment, **{setting: value}))
     return recipe
+
+
+def _with_model(recipe: Recipe, **changes: object) -> Recipe:
+    """`recipe` with the given model settings (None: unchanged), refused where they do not apply."""
+    changes = {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in changes.items() if v is not None}
+    if "convs" in changes and not isinstance(recipe.model, CNNConfig):
+        raise ModelError("convs (convolutions per block) applies to the pooling CNN: use --arch pooled")
+    if "filters" in changes and isinstance(recipe.model, MLPConfig):
+        raise ModelError("filters applies to the CNNs: use --arch cnn, pooled or strided")
+    if "dropout" in changes and not 0.0 <= changes["dropout"] < 1.0:
+        raise ModelError(f"dropout must be a share in [0, 1), got {changes['dropout']}")
+    if isinstance(recipe.model, StridedCNNConfig) and len(changes.get("filters", (0, 0, 0))) != 3:
+        raise ModelError("the strided CNNs take three filter counts: two blocks and the last convolution")
+    try:
+        return replace(recipe, model=replace(recipe.model, **changes))
+    except ValueError as err:
+        raise ModelError(str(err)) from None
 
 
 # ---------------------------------------------------------------- the code behind a model

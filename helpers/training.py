@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -123,6 +124,18 @@ def compile_model(model: keras.Model, cfg: TrainConfig, steps_per_epoch: int) ->
     )
 
 
+def native_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes bfloat16 itself (AVX512-BF16 or AMX). Elsewhere TensorFlow
+    emulates it, about six times slower than float32, so a recipe's `bfloat16` is then ignored
+    and the model trains in float32 (its record says which: `TrainConfig` and `precision`)."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return False
+    flags = {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()}
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def fit(
     recipe: Recipe, splits: data.Splits, *, verbose: bool = True, log_every: int = 1
 ) -> tuple[keras.Model, dict]:
@@ -132,7 +145,13 @@ def fit(
     """
     set_seed(recipe.train.seed)
     cfg = recipe.train
-    model = build_model(recipe.model, name=recipe.name.replace("-", "_"))
+    bfloat16 = cfg.bfloat16 and native_bfloat16()
+    if bfloat16:  # the model only: the input pipeline's augmentation stays in float32
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model(recipe.model, name=recipe.name.replace("-", "_"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     one_hot = lambda y: keras.utils.to_categorical(y, 10)  # noqa: E731
     train_ds = make_dataset(
         splits.x_train, one_hot(splits.y_train), cfg.batch_size,
@@ -151,4 +170,9 @@ def fit(
         train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks,
         shuffle=False, verbose=0,  # the dataset shuffles itself, seeded
     )
+    if bfloat16:
+        # The weights were kept in float32: hand back a float32 model holding them (LiteRT
+        # cannot convert bfloat16 ops, and inference gains nothing from them).
+        trained, model = model, build_model(recipe.model, name=model.name)
+        model.set_weights(trained.get_weights())
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}

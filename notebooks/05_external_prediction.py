@@ -74,7 +74,7 @@ def show(images, titles=(), *, ncols=None, size=2.6, cmap="gray"):
     """Images side by side in one figure (at `plots.DPI`)."""
     ncols = ncols or len(images)
     nrows = -(-len(images) // ncols)
-    fig, axes = plots.panels(nrows, ncols, figsize=(size * ncols, size * nrows))
+    fig, axes = plots.panels(nrows, ncols, figsize=(size * ncols, size * nrows), photo=True)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i < len(images):
@@ -197,6 +197,7 @@ show([reads[0.0].stages.ink, photo.annotate(reads[0.0]), reads[margin].stages.in
 
 # %%
 onpage = synthetic.blank_photo(np.random.default_rng(80))
+print("conditions:", onpage.conditions)
 pwork, _ = photo.ink.working_image(onpage.image)
 pgray = cv2.cvtColor(pwork, cv2.COLOR_BGR2GRAY)
 pfound = photo.find_page(pwork)
@@ -295,6 +296,18 @@ def boxes_on(stages: photo.Stages) -> np.ndarray:
         cv2.putText(canvas, str(k + 1), (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX,
                     canvas.shape[1] / 500, (255, 160, 0), t)
     return canvas
+
+
+def around_digits(image: np.ndarray, stages: photo.Stages, margin: float = 0.6) -> np.ndarray:
+    """The part of `image` (the photo or the mask, any scale) that holds the digits, with a margin
+    of `margin` typical digit heights, so that a whole page's labels can be read."""
+    f = image.shape[1] / stages.mask.shape[1]
+    xs = [(x, x + w) for x, _, w, _ in stages.boxes]
+    ys = [(y, y + h) for _, y, _, h in stages.boxes]
+    pad = margin * float(np.median([b - a for a, b in ys]))
+    x0, x1 = min(a for a, _ in xs) - pad, max(b for _, b in xs) + pad
+    y0, y1 = min(a for a, _ in ys) - pad, max(b for _, b in ys) + pad
+    return image[max(0, int(y0 * f)):int(y1 * f), max(0, int(x0 * f)):int(x1 * f)]
 
 
 print(f"{len(st.components)} component{'s' if len(st.components) != 1 else ''}, {len(st.boxes)} digit(s):",
@@ -448,8 +461,9 @@ pst = page_read.stages
 print(f"written: {demo.rows}; read: {page_read.rows} ({page_read.message})")
 print("conditions:", {k: v for k, v in demo.conditions.items() if k != "touching"})
 work, _ = photo.ink.working_image(pst.original)
-show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_read)],
-     ["photo", "page found (white)", "ink map: shadow gone", "read"], size=3.0)
+display(show([pst.original, photo.find_page(work) * 255, pst.ink],
+             ["photo", "page found (white)", "ink map: shadow gone"], size=3.0))
+show([around_digits(photo.annotate(page_read), pst, margin=1.3)], ["read (the part of the photo with digits)"], size=7.0)
 
 # %% [markdown]
 # Compare the two lines printed above: the photo is not read perfectly; the second row comes
@@ -457,55 +471,70 @@ show([pst.original, photo.find_page(work) * 255, pst.ink, photo.annotate(page_re
 # touching pair that even the second look described below does not separate). Below: why each dropped blob
 # was dropped (`Component.dropped`), counted for this photo (the ruled lines are not among
 # them: they were erased from the mask before the blobs were counted), the blobs themselves
-# (green: kept, red: dropped, small here; blue and numbered: the digits in reading order; look
-# for a box holding two touching digits), and part of the JSON that `predict --json` prints for
+# (green: kept, red: dropped; blue and numbered: the digits in reading order; look for a box
+# holding two touching digits), on the whole mask and enlarged around the digits, and part of the JSON that `predict --json` prints for
 # this photo: the rows as `rows` and `text`, and each digit with its `row`.
 
 # %%
 print(pd.Series([c.dropped or "kept" for c in pst.components]).value_counts().to_dict())
 record = page_read.to_dict()
-display(show([boxes_on(pst)], ["blobs: green kept, red dropped; blue, numbered: the digits"], size=6.0))
+blobs = boxes_on(pst)
+display(show([blobs, around_digits(blobs, pst)],
+             ["the whole mask: red, dropped (at the page's edges)",
+              "the digits' part: green kept, red dropped; blue, numbered: the digits"],
+             size=4.5))
 print(json.dumps({"rows": record["rows"], "text": record["text"]}))
 print('"digits"[0]:', json.dumps(record["digits"][0]))
 
 # %% [markdown]
 # **A blank page should read nothing.** Below, the same kind of photo without ink (the first
 # of a few with squared paper or a shadow; this one is ruled, with a shadow); on the 100
-# held-back blank photos the record further down counts
-# the false digits that remain. **Digits that touch** are harder, and take two steps.
-# The image part cuts a group of ink only inside a number (three groups or more), when it is
-# clearly wider than a digit, and only where the cut crosses a single thin run of ink, so that
-# a wide 2 or 5 stays whole. Digits that overlap cross each other and stay one group. Then
-# models take a second look (`photo.classify`, module `helpers/photo/split.py`). The digit
-# model alone cannot decide: an MNIST model reads half a 3 as a 3, and can read a touching
-# pair as one digit, as surely as a whole digit. So a second, small model
-# (`helpers/photo/whole.py`) is trained for one question only: is this one whole digit, or two
-# digits side by side, or a piece of one? Its examples are made from MNIST training digits:
-# single digits, pairs side by side (from 8% of the narrower digit's width apart to
-# overlapping by 30% of it), and digits cut in two, each brought to MNIST's form as the
-# pipeline brings what it finds. It is trained the first time it is needed (about 70 s on a
-# 2-core machine: the cell below prints the training time from its record, to which loading
-# TensorFlow and saving add a little; a line on standard error says so; it was already cached
-# when these outputs were made). Every group at least 1.1 typical digit widths wide that this checker finds less than
-# 20% likely to be one whole digit is tried at about 16 evenly spaced columns of its middle
-# half, and cut when the two pieces of one of those upright cuts are read surely (both together at
-# least 90%: the checker has already found the group not whole). The cut made is then the one,
-# upright or leaning (0.15 or 0.3 columns per row either way, about 9° or 17° from upright), whose pieces the digit model reads
-# most surely: handwriting slants, and a column between two slanted digits that touch gives one a
-# bit of the other. The typical width must be measured, on at least three groups shaped
-# like one digit (0.35 to 1 times as wide as tall): on MNIST validation digits given alone as
-# pictures the checker took some wide lone digits, such as a flat 2, for pairs (a development
-# run, not stored). So a picture with fewer than three such groups (a lone digit, a two-digit
-# number, a drawing of one or two digits) keeps the earlier rule: a group at least 1.4 times a
-# guessed width (0.7 of the median height), read with less than 99.9% certainty, and cut only
-# when the two pieces are read at least 99% surely together (the cut is then placed the same
-# way, upright or leaning). This is
-# *segmentation by recognition*. Below, MNIST training digits 3, 6, 1, 9, 5 with the 1 and the
-# 9 pushed together until their ink joins (the 3, the 6 and the 5 make three groups shaped like
-# one digit, so the typical width is measured): the output gives, for each group the image
-# part found, its width in typical widths and what each model makes of it, then the digits
-# read after the second look. The touching pair is 1.33 typical widths wide, too narrow for
-# the rule used before the checker (1.4 typical widths, then applied to every picture),
+# held-back blank photos the record further down counts the false digits that remain.
+#
+# **Digits that touch** are harder, and take two steps.
+#
+# * **The image part** cuts a group of ink only inside a number (three groups or more), when
+#   it is clearly wider than a digit, and only where the cut crosses a single thin run of
+#   ink, so that a wide 2 or 5 stays whole. Digits that overlap cross each other and stay one
+#   group.
+# * **A second look by models** (`photo.classify`, module `helpers/photo/split.py`). The digit
+#   model alone cannot decide: an MNIST model reads half a 3 as a 3, and can read a touching
+#   pair as one digit, as surely as a whole digit. So a second, small model
+#   (`helpers/photo/whole.py`) is trained for one question only: is this one whole digit, or
+#   two digits side by side, or a piece of one? Its examples are made from MNIST training
+#   digits: single digits, pairs side by side (from 8% of the narrower digit's width apart to
+#   overlapping by 30% of it), and digits cut in two, each brought to MNIST's form as the
+#   pipeline brings what it finds. It is trained the first time it is needed (about 70 s on a
+#   2-core machine: the cell below prints the training time from its record, to which loading
+#   TensorFlow and saving add a little; a line on standard error says so; it was already
+#   cached when these outputs were made).
+#
+# How the second look cuts:
+#
+# * **Which groups.** Every group at least 1.1 typical digit widths wide that this checker
+#   finds less than 20% likely to be one whole digit is tried at about 16 evenly spaced
+#   columns of its middle half, and cut when the two pieces of one of those upright cuts are
+#   read surely (both together at least 90%: the checker has already found the group not
+#   whole).
+# * **Where.** The cut made is then the one, upright or leaning (0.15 or 0.3 columns per row
+#   either way, about 9° or 17° from upright), whose pieces the digit model reads most surely:
+#   handwriting slants, and a column between two slanted digits that touch gives one a bit of
+#   the other.
+# * **The typical width** must be measured, on at least three groups shaped like one digit
+#   (0.35 to 1 times as wide as tall): on MNIST validation digits given alone as pictures the
+#   checker took some wide lone digits, such as a flat 2, for pairs (a development run, not
+#   stored). So a picture with fewer than three such groups (a lone digit, a two-digit number,
+#   a drawing of one or two digits) keeps the earlier rule: a group at least 1.4 times a
+#   guessed width (0.7 of the median height), read with less than 99.9% certainty, and cut
+#   only when the two pieces are read at least 99% surely together (the cut is then placed the
+#   same way, upright or leaning).
+#
+# This is *segmentation by recognition*. Below, MNIST training digits 3, 6, 1, 9, 5 with the 1
+# and the 9 pushed together until their ink joins (the 3, the 6 and the 5 make three groups
+# shaped like one digit, so the typical width is measured): the output gives, for each group
+# the image part found, its width in typical widths and what each model makes of it, then the
+# digits read after the second look. The touching pair is 1.33 typical widths wide, too narrow
+# for the rule used before the checker (1.4 typical widths, then applied to every picture),
 # and the digit model reads it as a 4. Touching pairs are still a limit of this pipeline: the
 # record further down counts the photos with a touching pair read exactly (every row right).
 
@@ -553,17 +582,16 @@ show([blank.image, boxes_on(found), photo.annotate(number_read)],
 # %% [markdown]
 # Below are three records; the run takes several minutes, so it is not rerun here. First, the
 # held-back run of this version (`python benchmarks/photo_dev.py --seed 1`, stored in
-# `notebooks/records/photo_dev_seed1.txt`). Second, the same run on the previous version of the
-# pipeline with the same CNN (`..._previous.txt`); that version cut touching digits only upright,
-# and kept, as digits, a compact blot with strokes between a fifth and 0.35 of its size and a
-# short flat mark alone in its row (step 4 and the second look describe the three rules). Compare
-# the two: this version gives fewer false digits on the digit-free photos (5 → 4; 98 instead of
-# 97 read as blank) and reads as many one-digit and harder crops, but one number fewer exactly:
-# one photo now has a digit misread, while another lost its two false rows, so as many photos
-# have every row right (119 of 150). On development seeds 0, 2 and 3 the changes read 629 instead
-# of 627 of 733 numbers exactly and gave 6 instead of 8 false digits on 300 blank photos
-# (development runs, not stored in the repository). Third, the
-# pipeline before any of these page steps were added, with the CNN of that time (`..._before.txt`):
+# `notebooks/records/photo_dev_seed1.txt`): the pipeline of the previous version, with notebook
+# 06's strided CNN as `cnn-aug`. Second, the same pipeline with the pooling CNN that was
+# `cnn-aug` before it (`..._previous.txt`, validation 99.52%, as its first line says). Compare
+# the two: the strided CNN, better on MNIST's own digits, reads 5 fewer numbers exactly (194
+# against 199 of 238) and 4 fewer clean one-digit crops, 2 more of the harder crops, and gives 1
+# false digit fewer on the digit-free photos. On development seeds 0, 2 and 3 the two CNNs read
+# 628 and 629 of 733 numbers exactly, with 6 false digits each (development runs, not stored in
+# the repository). The pipeline's settings were chosen with the pooling CNN; a model chosen on
+# MNIST is not, by that alone, a better reader of photos. Third, the pipeline before any of
+# these page steps were added, with the CNN of that time (`..._before.txt`):
 
 # %%
 records = data.REPO_ROOT / "notebooks" / "records"
@@ -798,16 +826,20 @@ if HAVE_EXTERNAL:
 #    looking like itself? An off-centre digit should cause no trouble at all: the crop and the
 #    centring by mass remove its position.
 # 2. Inverted input is unlike anything in training: the "background" is now the brightest part.
-#    When this solution was written (2026-11-27, with models trained on a machine without AVX-512;
-#    yours may answer otherwise, the point stands), `cnn-aug` read the
-#    inverted 7 as a 0 at 99.6%, the plain MLP as a 5 at 100%, `mlp-aug` as a 1 at 65%: different
-#    from model to model, all three wrong, two of them sure. (The `mlp-aug` trained before this
-#    version read it as a 7 at 83%: right, by luck.) The answer comes from an input unlike any the
-#    model was trained on, so neither the digit nor the probability can be trusted, not even when
-#    the digit happens to be right. That is why polarity is the first thing the pipeline fixes.
+#    The cell after these solutions asks the three models of the series. The answer comes from an
+#    input unlike any the model was trained on, so neither the digit nor the probability can be
+#    trusted, not even when the digit happens to be right. That is why polarity is the first
+#    thing the pipeline fixes.
 # 3. It fixes the polarity (it inverts a light photo) and nothing else: the paper stays a grey
 #    background instead of 0, the digit fills only part of the image instead of 20 px centred by
 #    mass, and its strokes shrink to a fraction of a pixel. The model has never seen such an image, and its probability
 #    means nothing there: an out-of-distribution input can get any answer, confidently.
 #
 # </details>
+
+# %%
+# Solution 2, run: each model of the series on the inverted 28×28 input of part 1.
+flipped = 1 - result.stages.inputs
+for name_ in registry.SERIES:
+    p_ = inference.predict_proba(model_cache.get_model(name_), flipped)[0]
+    print(f"{name_:8s} reads the inverted {result.digits[0].label} as {p_.argmax()} at {p_.max():.1%}")

@@ -193,7 +193,7 @@ plots.drawing_readings(pictures, [f"{k}, no pipeline" for k in square], rows)
 
 # %% [markdown]
 # Shrunk whole, the centred 7 is still read by all three. The tiny one is misread by all three,
-# and so is the off-centre one (`cnn-aug` reads a 3, at 47%). None of
+# and so is the off-centre one (`cnn-aug` reads a 5, at 39%). None of
 # these six answers would pass the widget's bar: nothing in training showed the models a digit in
 # the corner of the frame, or a few pixels tall. The huge 7 fills the frame, larger than any MNIST
 # digit's 20×20 box: the plain MLP gets it wrong, the two models trained on zoomed digits read it.
@@ -220,13 +220,13 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 
 # %% [markdown]
 # At 20° every model reads all four digits, surely. At 35° all three still read the 2 and the 3
-# surely. The 7 divides them: although their training turned digits by at most ±10°, `cnn-aug`
-# still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP leans to a 2
-# (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two unsure. At 50°
-# the 4 and the 7 are misread by all three, five of the six answers at 96% or more (`mlp-aug`
-# reads the 4 as an 8 at 94%, unsure): a 7 turned that far *is* close to a 2 in MNIST's form. The
-# 2 is still read by all three (`mlp-aug` and `cnn-aug` unsure), and so is the 3, the two MLPs
-# unsure and `cnn-aug` sure. One scripted drawing
+# (`mlp-aug` unsure of the 2). The 7 divides them: although their training turned digits by at
+# most ±10°, `cnn-aug` still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP
+# leans to a 2 (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two
+# unsure. At 50° the 4 and the 7 are misread by all three, four of the six answers at 95% or
+# more (`mlp-aug` reads the 4 as an 8 at 89%, unsure; the plain MLP reads it as two digits, 89):
+# a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still read by all three,
+# surely, and so is the 3, the two MLPs unsure and `cnn-aug` sure. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
 #
@@ -340,10 +340,10 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # unsure. With all three models required to agree, no validation digit is read wrongly, at any
 # bar. The widget's bar, `SURE` = 95%, was chosen on an earlier run of these same development
 # drawings, with earlier-trained models: there, 95% read as many validation digits as 90% while
-# letting fewer scribbles through. This run does not repeat that. Here 95% reads two fewer of
-# the 200 validation digits than 90% does, and lets one fewer scribble through; differences of a
-# few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99% would
-# set aside six more of the 200 real digits than 95%, for six fewer scribbles.
+# letting fewer scribbles through. This run does not repeat that. Here 95% reads one fewer of
+# the 200 validation digits than 90% does, and lets three fewer scribbles through; differences
+# of a few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99%
+# would set aside seven more of the 200 real digits than 95%, for four fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the

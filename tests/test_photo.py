@@ -367,6 +367,25 @@ def test_read_digits_result_fields_and_threshold():
     assert photo.annotate(res).shape == img.shape
 
 
+def test_labels_of_close_digits_cover_no_other_label_or_digit():
+    """Two rows of digits closer than their labels are wide (the multi-row sample of notebook 05)."""
+    from helpers.photo.annotate import _overlaps, place_labels
+
+    boxes = [(100 + 80 * k, 120 + 150 * row, 40, 90) for row in range(2) for k in range(4)]
+    sizes = [(110, 30)] * len(boxes)  # labels wider than a digit and its gap
+    rects, all_free = place_labels(boxes, sizes, height=500)
+    assert all_free
+    corners = [(x, y, x + w, y + h) for x, y, w, h in boxes]
+    for i, r in enumerate(rects):
+        assert r[1] >= 0 and r[3] <= 500
+        assert r[2] - r[0] == 110 and r[3] - r[1] == 30
+        assert not any(_overlaps(r, o) for o in rects[:i] + corners[:i] + corners[i + 1:]), (i, r)
+        x, y, _, h = boxes[i]
+        assert r[0] == x and (r[3] <= y or r[1] >= y + h)  # beside its own box, above or below
+    # Labels as wide as a whole row cannot all be placed apart: the caller is told, to shrink them.
+    assert not place_labels(boxes, [(400, 30)] * len(boxes), height=500)[1]
+
+
 def test_find_digits_then_make_result_equals_read_digits():
     """The command line's path (find, classify, package) gives what read_digits gives."""
     from helpers.inference import predict_proba

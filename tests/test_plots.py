@@ -55,6 +55,20 @@ def _all_figures() -> dict[str, Figure]:
     }
 
 
+def test_photo_panels_render_as_jpeg_only_and_smaller_than_png():
+    rng = np.random.default_rng(0)
+    grain = rng.integers(150, 230, (400, 600, 3), dtype=np.uint8)  # a photo's paper grain
+    fig, axes = plots.panels(1, 1, figsize=(6, 4), photo=True)
+    axes[0, 0].imshow(grain)
+    assert fig.dpi == plots.DPI
+    assert fig._repr_png_() is None, "IPython must store one image, the JPEG"
+    jpeg = fig._repr_jpeg_()
+    assert jpeg[:3] == b"\xff\xd8\xff"
+    png_fig, png_axes = plots.panels(1, 1, figsize=(6, 4))
+    png_axes[0, 0].imshow(grain)
+    assert len(jpeg) < len(png_fig._repr_png_()) / 2
+
+
 def test_every_figure_renders_headless_without_pyplot():
     before = plt.get_fignums()
     figures = _all_figures()

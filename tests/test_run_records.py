@@ -91,7 +91,8 @@ def test_each_selection_record_marks_one_chosen_candidate():
     for name in run_records.SELECTIONS:
         table = run_records.selection(name)
         assert (table["chosen"] == "yes").sum() == 1, name
-        numbers = table.drop(columns="chosen").replace("", None).astype(float)
+        verdicts = [c for c in table.columns if set(table[c]) <= {"yes", "no", ""}]  # "chosen" and the like
+        numbers = table.drop(columns=verdicts).replace("", None).astype(float)
         assert numbers.notna().any().all(), f"{name}: a column with no numbers"
 
 
@@ -119,7 +120,7 @@ def test_a_selection_record_without_its_columns_is_named(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("record, recipe", [
-    ("epochs_mlp", "mlp"), ("epochs_mlp_aug", "mlp-aug"), ("epochs_cnn_aug", "cnn-aug"),
+    ("epochs_mlp", "mlp"), ("epochs_mlp_aug", "mlp-aug"), ("epochs_cnn_aug", "pooled-aug"),
 ])
 def test_each_epoch_budget_record_follows_its_rule_and_the_recipe_uses_it(record, recipe):
     """The rule written before the runs: the shortest budget at most 0.1 points below the longest
@@ -137,3 +138,39 @@ def test_each_epoch_budget_record_follows_its_rule_and_the_recipe_uses_it(record
     assert int(numbers.loc[by_rule, "epochs"]) == train.epochs
     if "batch" in numbers:  # candidates that also differ in batch size (and learning rate)
         assert int(numbers.loc[by_rule, "batch"]) == train.batch_size
+
+
+def _curve_tool():
+    import importlib.util
+
+    tool = data.REPO_ROOT / "tools" / "cnn_time_curve.py"
+    spec = importlib.util.spec_from_file_location("cnn_time_curve", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cnn_curve_rule_weighs_time_robustness_and_a_real_gain():
+    choose = _curve_tool().choose
+    row = lambda label, s, clean, beats=True: {  # noqa: E731
+        "label": label, "train s": s, "clean": clean, "beats mlp-aug": beats}
+    base = row("A", 280, 99.52)
+    assert choose([base, row("B", 300, 99.60)]) == "B"  # within 10% of A's time, 4 images better
+    assert choose([base, row("B", 320, 99.70)]) == "A"  # too slow, however good
+    assert choose([base, row("B", 280, 99.58)]) == "A"  # 3 images: within chance
+    assert choose([base, row("B", 250, 99.70, beats=False)]) == "A"  # worse than mlp-aug somewhere
+    assert choose([base, row("B", 250, 99.62), row("C", 260, 99.66)]) == "C"
+
+
+def test_the_cnn_curve_record_follows_its_rule_and_the_registry_uses_the_choice():
+    table = run_records.selection("cnn_time_curve")
+    rows = [{"label": name.split(":")[0], "train s": float(r["train s"]), "clean": float(r["clean"]),
+             "beats mlp-aug": r["beats mlp-aug"] == "yes"} for name, r in table.iterrows()]
+    tool = _curve_tool()
+    chosen = tool.choose(rows)
+    assert table.loc[table.index.str.startswith(f"{chosen}:"), "chosen"].tolist() == ["yes"]
+    assert (table["chosen"] == "yes").sum() == 1
+    args = dict(tool.CANDIDATES[chosen][1])
+    recipe = registry.recipe_for(args.pop("arch"), args.pop("augment"), **args)
+    assert registry.RECIPES["cnn-aug"].model == recipe.model
+    assert registry.RECIPES["cnn-aug"].train == recipe.train

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 
 from helpers import augment, cli, inference, models, perturb, registry, training
-from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, TrainConfig
+from helpers.configs import AugmentConfig, CNNConfig, MLPConfig, StridedCNNConfig, TrainConfig
 from helpers.registry import Recipe
 
 # ---------------------------------------------------------------- models
 
 
 @pytest.mark.parametrize(
-    "cfg", [MLPConfig(hidden=(16,)), CNNConfig(filters=(4, 8), convs=(1, 2), dense=8)]
+    "cfg", [MLPConfig(hidden=(16,)), CNNConfig(filters=(4, 8), convs=(1, 2), dense=8),
+            StridedCNNConfig(filters=(4, 8, 8))]
 )
 def test_builders_map_images_to_probabilities(cfg):
     model = models.build_model(cfg)
@@ -41,6 +42,17 @@ def test_cnn_config_stacks_the_given_convolutions_per_block():
 def test_cnn_config_rejects_a_conv_count_per_block_that_does_not_fit(convs):
     with pytest.raises(ValueError, match="each of the 3 blocks"):
         CNNConfig(filters=(4, 8, 16), convs=convs)
+
+
+def test_strided_cnn_is_deottes_network():
+    """327k weights (the issue's figure) and maps 26, 24, 12, 10, 8, 4, 1 pixels wide."""
+    model = models.build_strided_cnn()
+    assert model.count_params() == 326_826
+    sides = [layer.output.shape[1] for layer in model.layers if layer.name.startswith("relu_")]
+    assert sides == [26, 24, 12, 10, 8, 4, 1]
+    strided = [layer.name for layer in model.layers if getattr(layer, "strides", (1, 1)) != (1, 1)]
+    assert strided == ["conv_1c", "conv_2c"]
+    assert not any("pool" in layer.name for layer in model.layers)
 
 
 def test_build_model_rejects_unknown_config():
@@ -143,17 +155,35 @@ def test_recipe_for_overrides_noise_and_rejects_bad_values():
         registry.recipe_for("cnn", True, stroke=1.5)
 
 
-def test_recipe_for_overrides_cnn_convs_and_rejects_a_bad_layout():
-    assert registry.recipe_for("cnn", True, convs=(2, 2, 2)).model.convs == (2, 2, 2)
-    with pytest.raises(registry.ModelError, match="--arch cnn"):
-        registry.recipe_for("mlp", False, convs=(1, 1, 2))
+def test_recipe_for_overrides_the_pooling_cnns_convs_and_rejects_a_bad_layout():
+    assert registry.recipe_for("pooled", True, convs=(2, 2, 2)).model.convs == (2, 2, 2)
+    for arch, augmented in [("mlp", False), ("cnn", True)]:
+        with pytest.raises(registry.ModelError, match="--arch pooled"):
+            registry.recipe_for(arch, augmented, convs=(1, 1, 2))
     with pytest.raises(registry.ModelError, match="each of the 3 blocks"):
-        registry.recipe_for("cnn", True, convs=(1, 2))
+        registry.recipe_for("pooled", True, convs=(1, 2))
+
+
+def test_recipe_for_overrides_the_strided_cnn_and_refuses_what_does_not_apply():
+    recipe = registry.recipe_for("strided", True, filters=(16, 32, 64), dropout=0.2, epochs=3)
+    assert recipe.model == registry.RECIPES["cnn-aug"].model  # cnn-aug: Deotte's, half as wide
+    assert recipe.model == StridedCNNConfig(filters=(16, 32, 64), dropout=0.2)
+    assert recipe.train.epochs == 3 and recipe.train.bfloat16
+    assert registry.recipe_for("pooled", True, bfloat16=True).train.bfloat16
+    assert not registry.RECIPES["pooled-aug"].train.bfloat16
+    with pytest.raises(registry.ModelError, match="three filter counts"):
+        registry.recipe_for("strided", True, filters=(16, 32))
+    with pytest.raises(registry.ModelError, match="filters applies to the CNNs"):
+        registry.recipe_for("mlp", False, filters=(16, 32))
+    with pytest.raises(registry.ModelError, match=r"dropout must be a share in \[0, 1\)"):
+        registry.recipe_for("cnn", True, dropout=1.0)
+    with pytest.raises(registry.ModelError, match="no recipe 'strided'"):
+        registry.recipe_for("strided", False)
 
 
 def test_cli_train_rejects_convs_that_are_not_numbers(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--arch", "cnn", "--convs", "one,two"])
+        cli.main(["train", "--arch", "pooled", "--convs", "one,two"])
     assert exit_info.value.code == 2
     assert "whole numbers separated by commas" in capsys.readouterr().err
 
@@ -182,6 +212,46 @@ def test_fit_learns_and_is_deterministic(tiny_splits):
     model_b, hist_b = training.fit(recipe, tiny_splits, verbose=False)
     assert inference.accuracy(model_a, tiny_splits.x_val, tiny_splits.y_val) > 0.5
     assert hist_a["loss"] == hist_b["loss"], "same seed, same data → same training"
+
+
+def test_bfloat16_training_hands_back_a_float32_model_of_its_weights(tiny_splits, monkeypatch):
+    """Mixed bfloat16 trains; the model returned computes in float32 (LiteRT has no bfloat16 ops)."""
+    train = TrainConfig(epochs=2, batch_size=32, bfloat16=True)
+    recipe = Recipe("t", StridedCNNConfig(filters=(4, 8, 8)), train)
+    built = []
+
+    def build(*args, **kwargs):
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    real_build = training.build_model
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)  # on any CPU (emulated: slow, tiny here)
+    monkeypatch.setattr(training, "build_model", build)
+    model, history = training.fit(recipe, tiny_splits, verbose=False)
+    assert built[0].layers[2].dtype_policy.name == "mixed_bfloat16", "it trained in bfloat16"
+    assert built[0].layers[-1].dtype_policy.name == "float32"  # the softmax, in float32
+    np.testing.assert_array_equal(model.get_weights()[0], built[0].get_weights()[0])
+    assert len(history["loss"]) == 2
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert keras.mixed_precision.dtype_policy().name == "float32", "the global policy is restored"
+    probs = inference.predict_proba(model, tiny_splits.x_val)
+    assert probs.dtype == np.float32 and probs.shape == (len(tiny_splits.x_val), 10)
+    # The float32 copy reads as the bfloat16 network it was copied from (to bfloat16's precision).
+    trained = np.asarray(built[0](tiny_splits.x_val, training=False), dtype=np.float32)
+    assert np.abs(trained - probs).max() < 0.05
+    assert (trained.argmax(1) == probs.argmax(1)).mean() >= 0.9
+    from helpers import model_cache
+
+    assert model_cache.to_tflite(model)[4:8] == b"TFL3"
+
+
+def test_bfloat16_is_used_only_where_the_cpu_computes_it(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
+    assert training.native_bfloat16(info)
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
+    assert not training.native_bfloat16(info)
+    assert not training.native_bfloat16(tmp_path / "missing")
 
 
 def test_predict_proba_checks_shape():

@@ -27,6 +27,19 @@ class PlotFigure(Figure):
         return buf.getvalue()
 
 
+class PhotoFigure(PlotFigure):
+    """A PlotFigure of photographs, rendered as JPEG: a photo's grain costs PNG ten times the bytes
+    (notebook 05 shows dozens of photos, and a notebook must stay small enough to read and diff)."""
+
+    def _repr_png_(self) -> None:  # IPython then keeps only the JPEG
+        return None
+
+    def _repr_jpeg_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="jpeg", bbox_inches="tight", pil_kwargs={"quality": 88})
+        return buf.getvalue()
+
+
 def _styler_text(styler: Any, printer: Any, cycle: bool) -> None:
     """The table's formatted cells in aligned columns: labels to the left, values to the right."""
     rows = [line.split("\x1f") for line in styler.to_string(delimiter="\x1f").splitlines()]
@@ -53,22 +66,23 @@ def show_tables_as_text() -> None:
 
 
 def _figure(
-    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kw: Any
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], photo: bool = False, **kw: Any
 ) -> tuple[Figure, np.ndarray]:
-    fig = PlotFigure(figsize=figsize, dpi=DPI, layout="constrained")
+    fig = (PhotoFigure if photo else PlotFigure)(figsize=figsize, dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
 
 
 def panels(
-    nrows: int = 1, ncols: int = 2, *, figsize: tuple[float, float] = (9, 3.8)
+    nrows: int = 1, ncols: int = 2, *, figsize: tuple[float, float] = (9, 3.8), photo: bool = False
 ) -> tuple[Figure, np.ndarray]:
     """An empty figure with a grid of axes (always 2-D), for side-by-side panels.
 
     Pass the axes to the functions that take `ax`, e.g.
     `fig, axes = panels(1, 2); confusion_heatmap(cm_a, ax=axes[0, 0]); ...; fig`.
+    `photo=True` gives a `PhotoFigure` (JPEG in notebooks), for panels of photographs.
     """
-    return _figure(nrows, ncols, figsize=figsize)
+    return _figure(nrows, ncols, figsize=figsize, photo=photo)
 
 
 def _panel(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
