@@ -480,7 +480,7 @@ print(pd.Series([c.dropped or "kept" for c in pst.components]).value_counts().to
 record = page_read.to_dict()
 blobs = boxes_on(pst)
 display(show([blobs, around_digits(blobs, pst)],
-             ["the whole mask: red, dropped (at the page's edges)",
+             ["the whole mask: red, dropped (two at the page's edges, a speck by the 5)",
               "the digits' part: green kept, red dropped; blue, numbered: the digits"],
              size=4.5))
 print(json.dumps({"rows": record["rows"], "text": record["text"]}))
@@ -535,7 +535,7 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 # the image part found, its width in typical widths and what each model makes of it, then the
 # digits read after the second look. The touching pair is 1.33 typical widths wide, too narrow
 # for the rule used before the checker (1.4 typical widths, then applied to every picture),
-# and the digit model reads it as a 4. Touching pairs are still a limit of this pipeline: the
+# and the digit model reads it as a 9, at only 63.5%. Touching pairs are still a limit of this pipeline: the
 # record further down counts the photos with a touching pair read exactly (every row right).
 
 # %%
@@ -580,15 +580,16 @@ show([blank.image, boxes_on(found), photo.annotate(number_read)],
      size=3.0)
 
 # %% [markdown]
-# Below are three records; the run takes several minutes, so it is not rerun here. First, the
-# held-back run of this version (`python benchmarks/photo_dev.py --seed 1`, stored in
-# `notebooks/records/photo_dev_seed1.txt`): the pipeline of the previous version, with notebook
-# 06's strided CNN as `cnn-aug`. Second, the same pipeline with the pooling CNN that was
-# `cnn-aug` before it (`..._previous.txt`, validation 99.52%, as its first line says). Compare
+# Below are three records; the run takes several minutes, so it is not rerun here. First, this
+# version's held-back run (`python benchmarks/photo_dev.py --seed 1`, stored in
+# `notebooks/records/photo_dev_seed1.txt`): the same pipeline as before, now with notebook 06's
+# strided CNN as `cnn-aug` (its first printed line). Second, the same pipeline with the pooling
+# CNN that was `cnn-aug` before it (`..._previous.txt`; validation 99.52%, as that file's first
+# line says, not printed here). Compare
 # the two: the strided CNN, better on MNIST's own digits, reads 5 fewer numbers exactly (194
 # against 199 of 238) and 4 fewer clean one-digit crops, 2 more of the harder crops, and gives 1
-# false digit fewer on the digit-free photos. On development seeds 0, 2 and 3 the two CNNs read
-# 628 and 629 of 733 numbers exactly, with 6 false digits each (development runs, not stored in
+# false digit fewer on the digit-free photos. On development seeds 0, 2 and 3 the strided CNN
+# read 628 and the pooling CNN 629 of 733 numbers exactly, with 6 false digits each (development runs, not stored in
 # the repository). The pipeline's settings were chosen with the pooling CNN; a model chosen on
 # MNIST is not, by that alone, a better reader of photos. Third, the pipeline before any of
 # these page steps were added, with the CNN of that time (`..._before.txt`):

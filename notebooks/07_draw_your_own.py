@@ -57,7 +57,7 @@ from helpers.draw_widget import SURE, DrawWidget
 
 # %% [markdown]
 # The three models come from the cache that notebooks 02, 03 and 06 fill. A model that is not
-# cached yet, or was made by older code, is trained first: with nothing cached, about 25 minutes
+# cached yet, or was made by older code, is trained first: with nothing cached, up to about 30 minutes
 # on a 2-core laptop; with the cache, a few seconds. The widget then reads with the same trained
 # networks through LiteRT, the command line's fast runtime (notebook 05).
 
@@ -223,10 +223,11 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 # (`mlp-aug` unsure of the 2). The 7 divides them: although their training turned digits by at
 # most ±10°, `cnn-aug` still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP
 # leans to a 2 (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two
-# unsure. At 50° the 4 and the 7 are misread by all three, four of the six answers at 95% or
-# more (`mlp-aug` reads the 4 as an 8 at 89%, unsure; the plain MLP reads it as two digits, 89):
-# a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still read by all three,
-# surely, and so is the 3, the two MLPs unsure and `cnn-aug` sure. One scripted drawing
+# unsure. At 50° the 4 and the 7 are misread by all three, five of the six answers at 95% or
+# more (only `mlp-aug`'s 8 for the 4, at 89%, is unsure; the plain MLP reads the 4 as two
+# digits, 89): a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still read by all
+# three, surely. The 3 is read by all three too, but only `cnn-aug` is sure (99%); the MLPs give
+# 77% and 44%. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
 #

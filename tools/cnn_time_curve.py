@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from helpers import data, registry
 from helpers.run_records import COMMITTED_DIR
@@ -63,11 +62,10 @@ def _trained(label: str, recipe: registry.Recipe):
     from helpers import model_cache
 
     path = OUT_DIR / f"{label}.keras"
-    record = path.with_suffix(".json")
-    if path.is_file() and record.is_file():
-        metrics = json.loads(record.read_text())
-        if metrics["recipe"] == recipe.to_dict() and metrics["code"] == registry.code_fingerprint(recipe):
-            return model_cache.load_model(path), metrics
+    metrics = registry.load_metrics(path)  # {} when there is none
+    if (path.is_file() and metrics.get("recipe") == recipe.to_dict()
+            and metrics.get("code") == registry.code_fingerprint(recipe)):
+        return model_cache.load_model(path), metrics
     print(f"{label}: training {recipe.to_dict()}", flush=True)
     return model_cache.train(recipe, out=path, log_every=5)
 
