@@ -58,7 +58,6 @@ def bench_training(gflops: float) -> None:
 
     from helpers import data, registry, training
     from helpers.inference import forward_flops
-    from helpers.models import build_model
     from helpers.training import make_dataset
 
     splits = data.load_splits()
@@ -67,7 +66,7 @@ def bench_training(gflops: float) -> None:
     for name in ("mlp", "mlp-aug", "cnn-aug"):
         recipe = registry.RECIPES[name]
         training.set_seed(recipe.train.seed)
-        model = build_model(recipe.model)
+        model = training.build(recipe)  # in bfloat16 where the recipe trains so
         training.compile_model(model, recipe.train, steps_per_epoch=n // recipe.train.batch_size)
         ds = make_dataset(splits.x_train, y, recipe.train.batch_size, shuffle=True, augment=recipe.augment)
         model.fit(ds.take(20), epochs=1, verbose=0, shuffle=False)  # warm-up: tracing, thread pools
@@ -75,7 +74,8 @@ def bench_training(gflops: float) -> None:
         share = n * 3 * forward_flops(model) / seconds / (gflops * 1e9)
         print(
             f"train {name:8}: {n / seconds:8,.0f} samples/s, {seconds:5.1f} s per epoch "
-            f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max), "
+            f"(batch {recipe.train.batch_size}, {recipe.train.epochs} epochs max, "
+            f"{training.precision(recipe.train)}), "
             f"{share:.0%} of this machine's {gflops:,.0f} GFLOP/s"
         )
     for augment in (None, registry.RECIPES["mlp-aug"].augment):

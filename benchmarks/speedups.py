@@ -78,7 +78,6 @@ def time_variant(
 ) -> tuple[float, float]:
     """Seconds per epoch of `Model.fit` and forward FLOPs per image for one row."""
     import keras
-    from keras import mixed_precision
 
     from helpers import registry, training
     from helpers.models import build_model
@@ -86,24 +85,21 @@ def time_variant(
     recipe = registry.RECIPES[name]
     cfg = recipe.train if batch is None else replace(recipe.train, batch_size=batch, warmup_epochs=0)
     y = keras.utils.to_categorical(splits.y_train, 10)
-    try:
-        training.set_seed(cfg.seed)
-        # The augmentation is built in float32 whatever the policy: it is input, not model.
-        if aug == "three":
-            ds = dataset_with_three_layers(splits.x_train, y, cfg.batch_size, recipe.augment, cfg.seed)
-        else:
-            ds = training.make_dataset(splits.x_train, y, cfg.batch_size, shuffle=True,
-                                       augment=recipe.augment if aug == "affine" else None, seed=cfg.seed)
-        mixed_precision.set_global_policy("mixed_bfloat16" if bf16 else "float32")
+    training.set_seed(cfg.seed)
+    if aug == "three":
+        ds = dataset_with_three_layers(splits.x_train, y, cfg.batch_size, recipe.augment, cfg.seed)
+    else:
+        ds = training.make_dataset(splits.x_train, y, cfg.batch_size, shuffle=True,
+                                   augment=recipe.augment if aug == "affine" else None, seed=cfg.seed)
+    # Forced, not `training.precision`: the float32 rows compare code, the bfloat16 row the policy.
+    with training.dtype_policy("mixed_bfloat16" if bf16 else "float32"):
         model = build_model(recipe.model)
-        training.compile_model(model, cfg, steps_per_epoch=len(splits.x_train) // cfg.batch_size)
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                      steps_per_execution=spe)
-        model.fit(ds.take(3 * spe), epochs=1, verbose=0, shuffle=False)  # traces the step
-        seconds = timed(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False), repeat=repeat)
-        return seconds, forward_flops(model)
-    finally:
-        mixed_precision.set_global_policy("float32")
+    training.compile_model(model, cfg, steps_per_epoch=len(splits.x_train) // cfg.batch_size)
+    model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                  steps_per_execution=spe)
+    model.fit(ds.take(3 * spe), epochs=1, verbose=0, shuffle=False)  # traces the step
+    seconds = timed(lambda: model.fit(ds, epochs=1, verbose=0, shuffle=False), repeat=repeat)
+    return seconds, forward_flops(model)
 
 
 def main() -> None:

@@ -105,7 +105,7 @@ def train(
         "params": int(model.count_params()),
         "epochs_run": len(history.get("loss", [])),
         "train_seconds": round(seconds, 1),
-        "precision": "mixed_bfloat16" if recipe.train.bfloat16 and training.native_bfloat16() else "float32",
+        "precision": training.precision(recipe.train),
         "val_accuracy": accuracy(model, splits.x_val, splits.y_val),
         "test_accuracy": accuracy(model, splits.x_test, splits.y_test),
         "history": history,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
@@ -136,6 +137,31 @@ def native_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
     return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
+def precision(cfg: TrainConfig) -> str:
+    """The Keras dtype policy `cfg` trains under on this CPU: "mixed_bfloat16" if it asks for
+    bfloat16 and the CPU computes it (`native_bfloat16`), else "float32"."""
+    return "mixed_bfloat16" if cfg.bfloat16 and native_bfloat16() else "float32"
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Build layers under Keras' global dtype policy `name`, and restore float32 afterwards."""
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def build(recipe: Recipe, name: str | None = None) -> keras.Model:
+    """`recipe`'s untrained network, built under the precision it trains in (`precision`).
+
+    Only the model: the input pipeline's augmentation stays in float32 whatever the policy.
+    """
+    with dtype_policy(precision(recipe.train)):
+        return build_model(recipe.model, name=name)
+
+
 def fit(
     recipe: Recipe, splits: data.Splits, *, verbose: bool = True, log_every: int = 1
 ) -> tuple[keras.Model, dict]:
@@ -145,13 +171,7 @@ def fit(
     """
     set_seed(recipe.train.seed)
     cfg = recipe.train
-    bfloat16 = cfg.bfloat16 and native_bfloat16()
-    if bfloat16:  # the model only: the input pipeline's augmentation stays in float32
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        model = build_model(recipe.model, name=recipe.name.replace("-", "_"))
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    model = build(recipe, name=recipe.name.replace("-", "_"))
     one_hot = lambda y: keras.utils.to_categorical(y, 10)  # noqa: E731
     train_ds = make_dataset(
         splits.x_train, one_hot(splits.y_train), cfg.batch_size,
@@ -170,7 +190,7 @@ def fit(
         train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks,
         shuffle=False, verbose=0,  # the dataset shuffles itself, seeded
     )
-    if bfloat16:
+    if precision(cfg) != "float32":
         # The weights were kept in float32: hand back a float32 model holding them (LiteRT
         # cannot convert bfloat16 ops, and inference gains nothing from them).
         trained, model = model, build_model(recipe.model, name=model.name)

@@ -254,6 +254,19 @@ def test_bfloat16_is_used_only_where_the_cpu_computes_it(tmp_path):
     assert not training.native_bfloat16(tmp_path / "missing")
 
 
+def test_precision_and_build_follow_the_recipe_and_the_cpu(monkeypatch):
+    """What `fit`, the model's record and the benchmarks use: bfloat16 only if asked and native."""
+    recipe = Recipe("t", StridedCNNConfig(filters=(4, 8, 8)), TrainConfig(bfloat16=True))
+    monkeypatch.setattr(training, "native_bfloat16", lambda: False)
+    assert training.precision(recipe.train) == "float32"
+    assert training.build(recipe).layers[2].dtype_policy.name == "float32"
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)
+    assert training.precision(recipe.train) == "mixed_bfloat16"
+    assert training.precision(TrainConfig()) == "float32"
+    assert training.build(recipe).layers[2].dtype_policy.name == "mixed_bfloat16"
+    assert keras.mixed_precision.dtype_policy().name == "float32", "the global policy is restored"
+
+
 def test_predict_proba_checks_shape():
     model = models.build_mlp(MLPConfig(hidden=(8,)))
     assert inference.predict_proba(model, np.zeros((28, 28))).shape == (1, 10)
