@@ -1,6 +1,6 @@
 # Two commands (see README):
 #   make run   set everything up, fetch and verify MNIST, execute the notebooks in place
-#   make test  unit tests, then nbval re-executes every notebook and checks its outputs
+#   make test  nbval re-executes every notebook and checks its outputs, then the unit tests
 #   make lab   JupyterLab, to draw your own digits (notebook 07)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -29,9 +29,13 @@ run: data
 	$(BIN)/python tools/run_notebooks.py --timeout 1800 $(NOTEBOOKS)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
 
-# Notebooks first: they train each model once and cache it; the tests reuse the cache.
+# Notebooks first, one after another: they train each model once and cache it. Then the unit
+# tests, which reuse the cache, in two worker processes (pytest-xdist): most of them are short
+# and leave a core idle. Both run even if the first fails; either failure fails `make test`.
 test: data
-	$(BIN)/python -m pytest --durations=30 $(PYTEST_NBVAL) $(NOTEBOOKS) tests
+	$(BIN)/python -m pytest --durations=20 $(PYTEST_NBVAL) $(NOTEBOOKS); notebooks=$$?; \
+	$(BIN)/python -m pytest --durations=20 -n 2 tests; tests=$$?; \
+	test $$notebooks -eq 0 -a $$tests -eq 0
 
 # JupyterLab on this machine only (127.0.0.1), opened on notebook 07's drawing canvas.
 lab: data

@@ -53,8 +53,8 @@ pd.set_option("display.precision", 4)
 # ## Models and predictions
 #
 # `model_cache.get_model` loads each model from the cache (`data/models/`), or
-# trains it first if it is missing or was made by older code (on a 2-core laptop 2 to 4
-# minutes for mlp and 5 to 10 for mlp-aug; notebooks 02 and 03 print their times). We then compute every model's probabilities for
+# trains it first if it is missing or was made by older code (a few minutes each on a 2-core
+# laptop; notebooks 02 and 03 print their times). We then compute every model's probabilities for
 # the 10,000 test images once and reuse them below.
 
 # %%
@@ -113,7 +113,7 @@ print(f"exact McNemar p-value (chance of a split this lopsided if both were equa
 #
 # Row = the true digit, column = the model's answer. The diagonal holds the
 # correct answers; every other cell is a kind of mistake. The correct answers
-# outnumber any mistake more than a hundred times over, so on one colour scale the
+# outnumber any mistake about a hundred times over or more, so on one colour scale the
 # mistakes would all look white: here the diagonal is written in grey and left
 # out of the colour scale, which belongs to the mistakes alone (each panel has
 # its own scale: read the colour bars). Zero cells are left blank.
@@ -180,7 +180,8 @@ display(pd.concat(pairs, axis=1))
 
 # %% [markdown]
 # Numbers alone do not tell *why*. Here are examples of the top four confusions of
-# each model (up to eight per pair), with the model's confidence under each image. Look for
+# each model (the table's first four rows, so a tie for fourth place is cut in table order; up
+# to eight images per pair), with the model's confidence under each image. Look for
 # what the misread digits share. Some are written in a way that genuinely leans towards the
 # other digit (a 4 or a 9 whose top is half closed); others are clearly written: those are the
 # model's own failures. Which pairs come top, and which digits they show, change when a model
@@ -202,7 +203,7 @@ for name in NAMES:
 # %% [markdown]
 # ## 5. The most confident mistakes
 #
-# A mistake made at 55% confidence is a shrug; one made at 99.9% is the model
+# A mistake made at 55% confidence is a shrug; one made at 99% or more is the model
 # being sure and wrong. The gallery shows each model's mistakes, most confident
 # first, as "true→predicted" with the confidence. Some of these are digits a
 # person would also misread, or even wrongly labelled ones: the test set is not
@@ -222,8 +223,8 @@ for name in NAMES:
 
 # %% [markdown]
 # What did the augmented model believe for its five most confident mistakes? Its answer is the
-# red bar (red: wrong), and the true digit's label is green; its own bar is drawn in green:
-# small, and in some panels too short to see.
+# red bar (red: wrong); the true digit's tick label is green and its bar is outlined in green:
+# a small bar, which can be too short to see.
 
 # %%
 idx = mistakes["mlp-aug"][:5]
@@ -342,12 +343,13 @@ for name in NAMES:
     tied = [r for r in records if r["count"] == records[0]["count"]]  # say so when two pairs tie
     mistakes = " and ".join(f"{r['true']}→{r['predicted']} ({r['share']:.1%} of all {r['true']}s)" for r in tied)
     weakest = per_class[name]["f1"].idxmin()
-    side = "over" if conf[name].mean() > acc[name].accuracy else "under"
+    over_by = conf[name].mean() - acc[name].accuracy
+    side = ("slightly " if abs(over_by) < 0.001 else "") + ("over" if over_by > 0 else "under")
     print(
         f"* {name}: weakest digit {weakest} (F1 {per_class[name].loc[weakest, 'f1']:.3f}); "
         f"most common mistake{'s' if len(tied) > 1 else ''} {mistakes}, {tied[0]['count']} times"
         f"{' each' if len(tied) > 1 else ''}; {side}-confident "
-        f"(ECE {ece[name]:.2%})."
+        f"(mean confidence {100 * over_by:+.2f} points from its accuracy; ECE {ece[name]:.2%})."
     )
 for name in NAMES:
     if name not in chosen_on_val:

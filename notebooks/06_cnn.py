@@ -240,7 +240,8 @@ fig
 # was the test set looked at, as the independent check: 99.61% for B2, 99.48% for A, 13 images
 # apart (the record's `test` column; section 4 measures the model trained here). A single run
 # each: a few images either way are within chance, on validation and on test. (The cached
-# `cnn-aug` below is B2's recipe trained again by the library: 261 s that time.)
+# `cnn-aug` below is B2's recipe trained again by the library, with the same validation
+# accuracy; its training time is printed there.)
 #
 #
 # The recipe, as notebook 02 compiles it, with this run's settings (the augmentation is notebook

@@ -92,7 +92,8 @@ reading = widget.draw(seven)
 print(reading["message"])
 for m in reading["models"]:
     d = m["digits"][0]
-    print(f"{m['name']:8s} reads {m['text']} with probability {d['probability']:.3f}")
+    # Six decimals: at three, 0.9996 would print as 1.000 beside the figure's "99%" below.
+    print(f"{m['name']:8s} reads {m['text']} with probability {d['probability']:.6f}")
 
 
 # %% [markdown]
@@ -105,11 +106,15 @@ for m in reading["models"]:
 
 
 # %%
-def caption(reading):
-    """'7 (100%)': the text a model read and its lowest probability; 'unsure' below the bar."""
-    p = min(d.probability for d in reading.result.digits)
+def answer(text, p):
+    """'7 (99%)': an answer and its probability, rounded down; 'unsure' below the bar `SURE`."""
     percent = math.floor(100 * p)  # rounded down, so 94.9% never shows as a sure "95%"
-    return f"{reading.result.text} ({percent}%{', unsure' if p < SURE else ''})"
+    return f"{text} ({percent}%{', unsure' if p < SURE else ''})"
+
+
+def caption(reading):
+    """`answer` for a model's reading of a drawing: its text and its lowest probability."""
+    return answer(reading.result.text, min(d.probability for d in reading.result.digits))
 
 
 def readings_figure(named_strokes, brushes=None):
@@ -187,7 +192,7 @@ for strokes, brush in square.values():
     row = []
     for name, model in models.items():
         p = inference.predict_proba(model, x)[0]
-        row.append((name, x, f"{p.argmax()} ({p.max():.0%})"))
+        row.append((name, x, answer(p.argmax(), p.max())))
     rows.append(row)
 plots.drawing_readings(pictures, [f"{k}, no pipeline" for k in square], rows)
 
@@ -247,8 +252,8 @@ readings_figure(styles, brushes={"a 7 with a 3-pixel pen": 3})
 # %% [markdown]
 # These scripted ones are clean enough for every model to read them surely; a crossed 7 or a
 # based 1 in your own hand may not be (try). A thin pen does not matter to the models because the
-# pipeline brings strokes thinner or thicker than MNIST's usual range (about 1.7–3.2 pixels after
-# the 20×20 fit) to MNIST's typical 2.3 pixels (notebook 05, step 5), unless the pen is so thick
+# pipeline brings strokes thinner than 1.7 or thicker than 3.2 pixels after the 20×20 fit (its
+# bounds, near MNIST's 10th and 90th percentiles) to 2.3 pixels (notebook 05, step 5), unless the pen is so thick
 # for the digit's size that its strokes merge, as above. The number is
 # cut into its digits by the pipeline's components; digits that touch are harder (notebook 05,
 # section 3).
