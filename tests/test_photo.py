@@ -411,8 +411,8 @@ def test_write_annotated_numbers_clashing_names(tmp_path):
 
 
 def test_photo_imports_only_earlier_modules_and_nothing_heavy():
-    order = ["image", "ink", "shape", "lines", "page", "segment", "border", "mnist_form", "whole", "split",
-             "pipeline", "annotate", "synthetic"]
+    order = ["image", "ink", "shape", "lines", "page", "rows", "segment", "border", "mnist_form", "whole",
+             "split", "pipeline", "annotate", "synthetic"]
     for k, name in enumerate(order):
         tree = ast.parse((REPO_ROOT / "helpers" / "photo" / f"{name}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}

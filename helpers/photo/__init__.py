@@ -18,7 +18,8 @@ One module per stage, in this order (a module imports only those before it):
 - `ink`: the working-size copy, the ink's polarity, the ink map, thresholds and ink mask.
 - `lines`: erase ruled lines, squared paper and margins from the mask, rejoining strokes they crossed.
 - `page`: where the paper is, the pen's width, and the paper under shadows (`paper_background`).
-- `segment`: connected blobs → digits (non-digits dropped, touching digits cut), rows, reading order.
+- `segment`: connected blobs → digits (non-digits dropped, touching digits cut), in reading order.
+- `rows`: digit boxes (`Box`) in rows of text and in reading order.
 - `mnist_form`: one digit's ink → the 28×28 MNIST-form image (`to_mnist`).
 - `whole`: a small CNN that tells one whole digit from a touching pair or a piece of a digit,
   trained from MNIST training digits on first use (TensorFlow loads only then).
@@ -58,7 +59,8 @@ from helpers.photo.pipeline import (
     read_batch,
     read_digits,
 )
-from helpers.photo.segment import Box, Component, group_components, reading_order, text_rows
+from helpers.photo.rows import Box, reading_order, text_rows
+from helpers.photo.segment import Component, group_components
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -30,7 +30,8 @@ from helpers.photo.ink import MAX_SIDE, detect_dark_ink, ink_ratio, working_imag
 from helpers.photo.lines import line_free_mask
 from helpers.photo.mnist_form import digit_ink, to_mnist
 from helpers.photo.page import find_page, is_drawing, on_page, paper_background, pen_width
-from helpers.photo.segment import Box, Component, group_components, text_rows
+from helpers.photo.rows import Box, text_rows
+from helpers.photo.segment import Component, group_components
 from helpers.photo.split import split_not_whole
 from helpers.photo.whole import checker
 

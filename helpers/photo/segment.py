@@ -3,8 +3,7 @@
 Each connected blob is a `Component`. `group_components` marks what is not part of
 a digit (specks, ruled lines, page edges and shadows at the picture's edge), then
 merges the rest into digits: the pieces of a broken digit, a loose bar, the bits of
-a faint stroke. `reading_order` sorts digit boxes into rows, top to bottom and
-left to right.
+a faint stroke, and returns them in reading order (`rows`).
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.photo.ink import stroke_width
+from helpers.photo.rows import Box, overlap, reading_order, text_rows
 from helpers.photo.shape import is_filled
-
-Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 @dataclass
@@ -53,14 +51,10 @@ def _is_line(c: Component, W: int, H: int, ref: float, elongation: float) -> str
     return "edge" if _touches_edge(c.box, W, H) else "line"
 
 
-def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
-    return min(a1, b1) - max(a0, b0)
-
-
 def _gap(a: Box, b: Box) -> float:
     """Distance between two boxes (0 when they touch or overlap)."""
-    dx = max(0, -_overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]))
-    dy = max(0, -_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]))
+    dx = max(0, -overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]))
+    dy = max(0, -overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]))
     return math.hypot(dx, dy)
 
 
@@ -73,10 +67,10 @@ def _union(a: Box, b: Box) -> Box:
 def _same_digit(a: Box, b: Box, height: float) -> bool:
     """Pieces of one broken digit: overlapping strongly in x, close in y, together no taller
     than a digit (`height`: typical digit height), so two rows of digits stay apart."""
-    ov = _overlap(a[0], a[0] + a[2], b[0], b[0] + b[2])
+    ov = overlap(a[0], a[0] + a[2], b[0], b[0] + b[2])
     if ov < 0.6 * min(a[2], b[2]):
         return False
-    gap = -_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3])  # < 0 when they overlap in y
+    gap = -overlap(a[1], a[1] + a[3], b[1], b[1] + b[3])  # < 0 when they overlap in y
     if gap <= 0.08 * max(a[3], b[3]):
         return True  # all but touching: a skip of the pen, not the space between two rows
     return gap <= 0.25 * max(a[3], b[3]) and _union(a, b)[3] <= 1.3 * height
@@ -99,34 +93,6 @@ def _merge_groups(boxes: list[Box], members: list[list[int]], rule: Callable[[Bo
             if merged:
                 break
     return boxes, members
-
-
-def text_rows(boxes: Sequence[Box]) -> list[list[int]]:
-    """Indices of `boxes` grouped into rows of text: rows top to bottom, left to right in each.
-
-    A box joins a row when it overlaps the row's vertical band by at least half
-    of the smaller height, so slightly uneven handwriting stays on one row.
-    """
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2)
-    rows: list[list[int]] = []
-    bands: list[tuple[int, int]] = []
-    for i in order:
-        x, y, w, h = boxes[i]
-        for r, (top, bottom) in enumerate(bands):
-            if _overlap(top, bottom, y, y + h) >= 0.5 * min(h, bottom - top):
-                rows[r].append(i)
-                bands[r] = (min(top, y), max(bottom, y + h))
-                break
-        else:
-            rows.append([i])
-            bands.append((y, y + h))
-    rows_sorted = sorted(range(len(rows)), key=lambda r: sum(bands[r]) / 2)
-    return [sorted(rows[r], key=lambda i: boxes[i][0]) for r in rows_sorted]
-
-
-def reading_order(boxes: Sequence[Box]) -> list[int]:
-    """Indices of `boxes` in reading order: rows top to bottom, left to right within a row."""
-    return [i for row in text_rows(boxes) for i in row]
 
 
 def _touches_edge(box: Box, W: int, H: int) -> bool:
@@ -229,8 +195,8 @@ def _single_digit(
             if i in members or not _is_piece(comps[i], comps[main], labels, i + 1):
                 continue
             x, y, w, h = comps[i].box
-            if (_overlap(box[0] - pad, box[0] + box[2] + pad, x, x + w) > 0
-                    and _overlap(box[1] - pad, box[1] + box[3] + pad, y, y + h) > 0):
+            if (overlap(box[0] - pad, box[0] + box[2] + pad, x, x + w) > 0
+                    and overlap(box[1] - pad, box[1] + box[3] + pad, y, y + h) > 0):
                 box, members, changed = _union(box, comps[i].box), members + [i], True
     for i in live:
         if i not in members:
@@ -254,7 +220,7 @@ def _multi_digit(comps: list[Component], live: list[int]) -> tuple[list[Box], li
     for k in frag:
         x, _, w, _ = boxes[k]
         # Sharing columns with a digit outranks being nearest to it (False sorts first).
-        near = [(_overlap(x, x + w, boxes[j][0], boxes[j][0] + boxes[j][2]) <= 0, _gap(boxes[k], boxes[j]), j)
+        near = [(overlap(x, x + w, boxes[j][0], boxes[j][0] + boxes[j][2]) <= 0, _gap(boxes[k], boxes[j]), j)
                 for j in whole if _gap(boxes[k], boxes[j]) <= 0.3 * height]
         if near:
             j = min(near)[2]
