@@ -92,7 +92,8 @@ reading = widget.draw(seven)
 print(reading["message"])
 for m in reading["models"]:
     d = m["digits"][0]
-    # Six decimals: at three, 0.9996 would print as 1.000 beside the figure's "99%" below.
+    # Printed rounded to six decimals, so a probability just under 1 shows as 1.000000; the
+    # figure below rounds down, so the same answer is captioned "99%" there.
     print(f"{m['name']:8s} reads {m['text']} with probability {d['probability']:.6f}")
 
 
