@@ -16,6 +16,8 @@ def build_mlp(cfg: MLPConfig = MLPConfig(), name: str = "mlp") -> keras.Model:
     """Build (not compile) the MLP described by `cfg`."""
     inputs = keras.Input(shape=(28, 28), name="image")
     x = layers.Flatten(name="flatten")(inputs)  # 28×28 grid → 784 numbers; 2-D layout is lost
+    if cfg.input_dropout:
+        x = layers.Dropout(cfg.input_dropout, name="input_dropout")(x)
     for i, units in enumerate(cfg.hidden, start=1):
         # BatchNorm before the ReLU makes the Dense bias redundant.
         x = layers.Dense(units, use_bias=not cfg.batchnorm, name=f"dense_{i}")(x)

@@ -128,7 +128,7 @@ def short_runs(
 #: The notebooks and the README show these files; neither types the numbers.
 SELECTIONS = (
     "mlp_augment_selection", "cnn_selection", "epochs_mlp", "epochs_mlp_aug", "epochs_cnn_aug",
-    "cnn_time_curve",
+    "cnn_time_curve", "mlp_half_time",
 )
 
 

@@ -659,7 +659,7 @@ assert min(uci_acc.values()) > 0.8, f"a model reads the UCI digits far worse tha
 # %% [markdown]
 # The first row is the digits as stored (8×8), the second what the models see. The table ranks
 # the models on digits none of them was tuned on; the gap between the best and the worst is
-# several times larger than on MNIST's own test set (under one point between any two, notebook 06): what a model
+# many times larger than on MNIST's own test set (about one point, notebook 06): what a model
 # learned about MNIST transfers unevenly to other handwriting.
 #
 # **A collection of real photos, scans and drawings.** The project keeps a set of **real digits** from public

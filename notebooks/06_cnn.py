@@ -244,7 +244,8 @@ fig
 # accuracy; its training time is printed there.)
 #
 #
-# The recipe, as notebook 02 compiles it, with this run's settings (the augmentation is notebook
+# The recipe, compiled as in notebook 02 (AdamW, cosine decay) but without its warm-up: batches of
+# 256 at a peak rate of 0.002 (the augmentation is notebook
 # 03's `AugmentConfig`, applied to each training batch by `training.make_dataset`):
 
 # %%
@@ -460,7 +461,8 @@ if "external digits" in comparison:
 #   (see the table in section 2). As for the MLP in notebook 03, robustness came from what training sampled, and
 #   the amount was chosen on validation images.
 # - **Real handwriting**: on the external digits (photos, scans and drawings) the three models
-#   are within a few images of each other (counts printed above): chance, not a ranking. Most
+#   are within a few images of each other (counts printed above): too close to rank on 386
+#   images, where one image is a quarter of a point. Most
 #   failures there happen in the photo pipeline before any model sees the digit (in notebook
 #   05's gallery of failures, most of those shown found no digit at all), so a better model alone
 #   cannot fix them. On USPS,

@@ -137,7 +137,8 @@ readings_figure({"a 7": seven})
 
 # %% [markdown]
 # Here all three models got the same image: the pipeline runs once, then each model reads its
-# output (section 4 shows the exceptions, wide shapes a model is not sure of). The widget's
+# output (a wide shape a model is unsure of can be tried again as two digits, notebook 05; none
+# of the drawings here is). The widget's
 # verdict ("All 3 models read 7") needs every model to agree and every answer to be at least
 # `SURE` (95%) sure; section 4 says where that bar comes from.
 #
@@ -199,9 +200,9 @@ plots.drawing_readings(pictures, [f"{k}, no pipeline" for k in square], rows)
 
 # %% [markdown]
 # Shrunk whole, the centred 7 is still read by all three. The tiny one is misread by all three,
-# and so is the off-centre one (`cnn-aug` reads a 5, at 39%). None of
-# these six answers would pass the widget's bar: nothing in training showed the models a digit in
-# the corner of the frame, or a few pixels tall. The huge 7 fills the frame, larger than any MNIST
+# and so is the off-centre one (`cnn-aug` reads a 5, at 39%): nothing in training showed the
+# models a digit in the corner of the frame, or a few pixels tall. Five of these six wrong
+# answers are unsure; the plain MLP's 1 for the tiny 7, at 96%, would pass the widget's bar. The huge 7 fills the frame, larger than any MNIST
 # digit's 20×20 box: the plain MLP gets it wrong, the two models trained on zoomed digits read it.
 # Augmentation buys a little tolerance (±10% zoom, ±2.8 pixels); the pipeline's crop and centring
 # buy the rest.
@@ -230,10 +231,9 @@ readings_figure({f"7 turned {a}°": drawing.rotate(seven, a) for a in (20, 35, 5
 # most ±10°, `cnn-aug` still reads it surely and `mlp-aug` reads it too, unsure; the plain MLP
 # leans to a 2 (unsure). The 4 is read as an 8 by all three, `mlp-aug` surely, the other two
 # unsure. At 50° the 4 and the 7 are misread by all three, five of the six answers at 95% or
-# more (only `mlp-aug`'s 8 for the 4, at 89%, is unsure; the plain MLP reads the 4 as two
-# digits, 89): a 7 turned that far *is* close to a 2 in MNIST's form. The 2 is still read by all
-# three, surely. The 3 is read by all three too, but only `cnn-aug` is sure (99%); the MLPs give
-# 77% and 44%. One scripted drawing
+# more (only `mlp-aug`'s 8 for the 4, at 89%, is unsure): a 7 turned that far *is* close to a 2
+# in MNIST's form. The 2 is still read by all three, surely. The 3 is read by all three too,
+# surely by the plain MLP (95%) and `cnn-aug` (99%), by `mlp-aug` at only 44%. One scripted drawing
 # per digit is an illustration of notebook 06's robustness measurements, not a measurement: it
 # does not say which model copes best with slant.
 #
@@ -277,13 +277,13 @@ for name, strokes in others.items():
 readings_figure(others)
 
 # %% [markdown]
-# The letter A is a 4 to every model, each at least 95% sure, so the widget reports "All 3 models
-# read 4": agreement and confidence do not make a drawing a digit. The smiley and the scribble
-# are cut differently by different models: a wide group that a model reads with less than 99.9% certainty is tried
-# again as two digits (notebook 05), so what each model is shown depends on its own answers. A
-# softmax probability says how much a model prefers one digit over the other nine, not whether
-# the picture is a digit at all. Asking more than one model, and asking each to be sure, helps
-# (the smiley and the scribble are "unsure"), but does not catch everything, as the A shows. (The
+# The smiley is a 0 to every model, each at least 98% sure, so the widget reports "All 3 models
+# read 0": agreement and confidence do not make a drawing a digit. The letter A is a 4 to every
+# model too, the two trained on augmented digits at least 98% sure; only the plain MLP's 80%
+# makes the widget say "unsure". A softmax probability says how much a model prefers one digit
+# over the other nine, not whether the picture is a digit at all. Asking more than one model,
+# and asking each to be sure, helps (the A and the scribble are "unsure"), but does not catch
+# everything, as the smiley shows. (The
 # widget says "read" only when all three agree and each gives its answer at least the
 # probability `SURE`, and "unsure" otherwise.)
 #
@@ -347,10 +347,10 @@ pd.DataFrame(scores).style.format("{:.1%}")
 # unsure. With all three models required to agree, no validation digit is read wrongly, at any
 # bar. The widget's bar, `SURE` = 95%, was chosen on an earlier run of these same development
 # drawings, with earlier-trained models: there, 95% read as many validation digits as 90% while
-# letting fewer scribbles through. This run does not repeat that. Here 95% reads one fewer of
-# the 200 validation digits than 90% does, and lets three fewer scribbles through; differences
-# of a few drawings in 200 are within chance, so this table cannot tell the two bars apart. 99%
-# would set aside seven more of the 200 real digits than 95%, for four fewer scribbles.
+# letting fewer scribbles through. This run, with other models, shows the same: 95% reads as
+# many of the 200 validation digits as 90% does, and lets three fewer scribbles through
+# (differences of a few drawings in 200 are within chance). 99% would set aside seven more of
+# the 200 real digits than 95%, for six fewer scribbles.
 #
 # No bar does both jobs: even at 99% some scribbles are read as the same digit by all three
 # models, each at least 99% sure. A random pen path sometimes *is* a plausible digit, and the
@@ -393,7 +393,8 @@ with tempfile.TemporaryDirectory() as folder:
 # - A model never sees your drawing: it sees the 28×28 MNIST-form image the pipeline cuts out of
 #   it. Place and size are handled there, before any network, and so is the pen's width unless
 #   the pen is thick for the digit's size; without the crop and centring, a tiny 7 was misread by
-#   all three models, and so was an off-centre one, and no model was sure of either.
+#   all three models, and so was an off-centre one; one of those six wrong answers (the plain
+#   MLP's, for the tiny 7) was sure.
 # - Slant is left to the models: at 35° `cnn-aug` still read the 7 surely and `mlp-aug` unsurely,
 #   where the plain MLP leaned to 2 (unsure), and all three read the 4 as an 8 (`mlp-aug`
 #   surely); turned far enough to look like another digit, a digit is misread by all of them, often confidently.

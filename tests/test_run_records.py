@@ -78,9 +78,9 @@ def test_committed_records_are_made_by_todays_training_code(name):
     rows = json.loads(path.read_text())["runs"]
     assert rows
     for row in rows:
-        recipe = Recipe(row["recipe"]["name"], MLPConfig(
-            hidden=tuple(row["recipe"]["model"]["hidden"]), dropout=row["recipe"]["model"]["dropout"],
-            batchnorm=row["recipe"]["model"]["batchnorm"]), TrainConfig(**row["recipe"]["train"]))
+        model = {k: v for k, v in row["recipe"]["model"].items() if k != "arch"}
+        recipe = Recipe(row["recipe"]["name"], MLPConfig(**{**model, "hidden": tuple(model["hidden"])}),
+                        TrainConfig(**row["recipe"]["train"]))
         assert recipe.to_dict() == row["recipe"]
         assert row["code"] == registry.code_fingerprint(recipe), (
             f"notebooks/records/{name}.json is stale: rerun "

@@ -31,6 +31,18 @@ def test_mlp_config_controls_layers():
     assert not any("dropout" in layer.name or "batchnorm" in layer.name for layer in model.layers)
 
 
+def test_input_dropout_hides_pixels_in_training_only():
+    model = models.build_mlp(MLPConfig(hidden=(8,), input_dropout=0.25))
+    assert [layer.name for layer in model.layers[:3]] == ["image", "flatten", "input_dropout"]
+    layer = model.get_layer("input_dropout")
+    assert layer.rate == 0.25
+    flat = np.ones((64, 784), np.float32)
+    hidden = np.asarray(layer(flat, training=True))
+    assert 0.15 < (hidden == 0).mean() < 0.35  # about a quarter of the pixels dropped
+    np.testing.assert_array_equal(np.asarray(layer(flat, training=False)), flat)
+    assert "input_dropout" not in [layer.name for layer in models.build_mlp(MLPConfig(hidden=(8,))).layers]
+
+
 def test_cnn_config_stacks_the_given_convolutions_per_block():
     model = models.build_cnn(CNNConfig(filters=(4, 8, 16), convs=(1, 2, 3), dense=8))
     convs = [(layer.name, layer.filters) for layer in model.layers if layer.name.startswith("conv_")]
