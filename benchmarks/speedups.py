@@ -10,8 +10,8 @@ the fastest of `--repeat` (one epoch can take half as long again when the machin
   + one affine    and the three transforms as one `augment.RandomAffine` (today's library)
   bfloat16        with --bfloat16: today's library under Keras' "mixed_bfloat16" policy (the CNN
                   only; slow on CPUs without AVX512-BF16, where TensorFlow emulates it)
-  + batch 1024    `mlp-aug` only: its recipe's batches of 1,024 (with a warm-up); the rows above
-                  use the 256 it had before (`EARLIER_BATCH`)
+  + batch 1024    the MLPs: their recipes' batches of 1,024 (with a warm-up); the rows above use
+                  the 256 they had before (`EARLIER_BATCH`)
 The recipe's own optimizer and seed in every row; only the time is compared here (the accuracy
 of today's recipes is in each model's record). Figures depend on the machine and on
 what else it runs: compare rows of one run only. The machine's float32 matrix-multiply speed is
@@ -28,7 +28,7 @@ from bench import matmul_gflops, timed  # benchmarks/bench.py, beside this scrip
 from helpers.inference import forward_flops
 
 #: The batch size a recipe had before its current one, for the rows that came before that change.
-EARLIER_BATCH = {"mlp-aug": 256}
+EARLIER_BATCH = {"mlp": 256, "mlp-aug": 256}
 
 
 def three_layers(cfg, seed: int):
@@ -61,15 +61,17 @@ def dataset_with_three_layers(x, y, batch_size: int, cfg, seed: int):
 def variants(name: str, bfloat16: bool = False) -> list[tuple[str, int, str, bool, int | None]]:
     """(label, steps per call, augmentation: "none" / "three" / "affine", bfloat16, batch size or
     None for the recipe's) rows for `name`."""
-    if not name.endswith("-aug"):
-        return [("before", 1, "none", False, None), ("16 steps/call", 16, "none", False, None)]
     batch = EARLIER_BATCH.get(name)
-    rows = [("before", 1, "three", False, batch), ("16 steps/call", 16, "three", False, batch),
-            ("+ one affine", 16, "affine", False, batch)]
+    if not name.endswith("-aug"):
+        rows = [("before", 1, "none", False, batch), ("16 steps/call", 16, "none", False, batch)]
+    else:
+        rows = [("before", 1, "three", False, batch), ("16 steps/call", 16, "three", False, batch),
+                ("+ one affine", 16, "affine", False, batch)]
     if batch:
         from helpers import registry
 
-        rows.append((f"+ batch {registry.RECIPES[name].train.batch_size}", 16, "affine", False, None))
+        last = "affine" if name.endswith("-aug") else "none"
+        rows.append((f"+ batch {registry.RECIPES[name].train.batch_size}", 16, last, False, None))
     return rows + ([("bfloat16", 16, "affine", True, None)] if bfloat16 and name.startswith("cnn") else [])
 
 
