@@ -13,7 +13,8 @@ SEED = 42
 
 @dataclass(frozen=True)
 class MLPConfig:
-    """A fully connected network: Flatten → Dropout → [Dense → BatchNorm → ReLU → Dropout] × n → softmax."""
+    """A fully connected network: Flatten → [input Dropout] → [Dense → BatchNorm → ReLU → Dropout] × n
+    → softmax."""
 
     hidden: tuple[int, ...] = (1024, 1024)
     dropout: float = 0.3

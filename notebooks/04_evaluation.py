@@ -53,7 +53,7 @@ pd.set_option("display.precision", 4)
 # ## Models and predictions
 #
 # `model_cache.get_model` loads each model from the cache (`data/models/`), or
-# trains it first if it is missing or was made by older code (a few minutes each on a 2-core
+# trains it first if it is missing or was made by older code (one to a few minutes each on a 2-core
 # laptop; notebooks 02 and 03 print their times). We then compute every model's probabilities for
 # the 10,000 test images once and reuse them below.
 

@@ -37,8 +37,8 @@ def test_input_dropout_hides_pixels_in_training_only():
     layer = model.get_layer("input_dropout")
     assert layer.rate == 0.25
     flat = np.ones((64, 784), np.float32)
-    hidden = np.asarray(layer(flat, training=True))
-    assert 0.15 < (hidden == 0).mean() < 0.35  # about a quarter of the pixels dropped
+    dropped = np.asarray(layer(flat, training=True))
+    assert 0.15 < (dropped == 0).mean() < 0.35  # about a quarter of the pixels dropped
     np.testing.assert_array_equal(np.asarray(layer(flat, training=False)), flat)
     assert "input_dropout" not in [layer.name for layer in models.build_mlp(MLPConfig(hidden=(8,))).layers]
 
