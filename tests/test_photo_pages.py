@@ -142,6 +142,32 @@ def test_ruled_line_is_removed_but_the_bar_of_a_seven_is_kept():
     assert (out[ys.min() : ys.min() + 10, 150:450] > 0).sum() >= 0.9 * (top > 0).sum(), "the bar stays"
 
 
+def _tight(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy()
+
+
+def test_a_thin_line_across_a_tight_crop_of_a_thick_digit_is_erased_but_a_bar_from_side_to_side_is_kept():
+    """In a tight crop a thick digit is nearly as tall as the picture and joins the ruled line
+    through it into one run far taller than a line: a line across the whole crop, far thinner
+    than the pen, is printed all the same. A 7's bar from side to side stays, even drawn with a
+    fine pen."""
+    gray = cv2.cvtColor(draw("6", (260, 300), scale=7, thickness=26), cv2.COLOR_BGR2GRAY)
+    six = np.pad(_tight(((gray < 128) * 255).astype(np.uint8)), ((8, 8), (40, 40)))
+    h, w = six.shape
+    ruled = six.copy()
+    ruled[h // 2 : h // 2 + 2, :] = 255  # a ruled line through the middle, edge to edge
+    ruled[:, 15:17] = 255  # and a margin line, top to bottom, left of the digit
+    out = lines.remove_long_lines(ruled)
+    assert (out[:, :40] > 0).sum() == 0 and (out[:, w - 40 :] > 0).sum() == 0, "the lines are erased"
+    assert ((out > 0) & (six > 0)).sum() >= 0.97 * (six > 0).sum(), "the digit's strokes stay"
+    # A fine pen, so that the bar is as thin as a printed line may be in a picture this size.
+    gray = cv2.cvtColor(draw("7", (500, 700), scale=22, thickness=8), cv2.COLOR_BGR2GRAY)
+    seven = _tight(((gray < 128) * 255).astype(np.uint8))
+    kept = lines.remove_long_lines(seven)
+    assert ((kept > 0) & (seven > 0)).sum() >= 0.97 * (seven > 0).sum(), "the bar stays"
+
+
 def test_rows_and_text_in_the_result_and_its_json():
     top = np.hstack([draw("1"), draw("2"), draw("3")])
     bottom = np.hstack([draw("4"), draw("5"), np.full_like(draw("5"), 235)])

@@ -4,7 +4,11 @@ Lined and squared paper and page margins give long straight bands of ink that wo
 join the digits they touch into one blob. `remove_long_lines` finds them (long runs of
 ink fitted with straight lines, so tilted photos work), erases those that run on
 beyond the digits they touch (a digit's own bar does not), and closes the cuts where
-a stroke crossed a removed line.
+a stroke crossed a removed line. In a tight crop the digit is nearly as tall as the
+picture, so a line across it is short against the digit, and a thick pen joins the two
+into one tall run; a line across the whole picture, far thinner than the pen and with
+ink on both sides of it, is printed all the same (`EDGE_TO_EDGE`, `THIN_LINE`; chosen on
+the synthetic development photos, seeds 0, 2 and 3).
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ import math
 import cv2
 import numpy as np
 
-from helpers.photo.ink import ink_mask, ink_thresholds
+from helpers.photo.ink import ink_mask, ink_thresholds, stroke_width
+
+#: A line across at least this share of the picture ...
+EDGE_TO_EDGE = 0.9
+#: ... and at most this share of the pen's width is printed, however tall the digits it crosses.
+THIN_LINE = 0.5
 
 
 def line_free_mask(ink: np.ndarray) -> tuple[np.ndarray, float]:
@@ -33,7 +42,7 @@ def line_free_mask(ink: np.ndarray) -> tuple[np.ndarray, float]:
     return out, float(np.percentile(on_lines, 25)) if on_lines.size else 0.0
 
 
-def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, float]]:
+def _line_bands(mask: np.ndarray, vertical: bool, thin: float = 0.0) -> list[tuple[np.ndarray, float]]:
     """Thin straight lines in the mask, nearly horizontal (or vertical): (band mask, thickness).
 
     Horizontal runs of ink are kept first (an opening with a short horizontal kernel), so
@@ -42,11 +51,12 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
     lines, tilted as the photo is (up to ~20°). In a run far thicker across than a line, only
     lines along at least 80 % of it count, and only when there are at least two (thick digits
     joining the lines of a grid): a single one is most likely the straight edge of a filled
-    shape (the desk beyond the page, a shadow); shorter ones are strokes, such as a 0's sides.
+    shape (the desk beyond the page, a shadow), unless it crosses a thick digit in a tight crop
+    (`_through_a_digit`); shorter ones are strokes, such as a 0's sides.
     """
     H, W = mask.shape
     if vertical:
-        return [(band.T.copy(), t) for band, t in _line_bands(np.ascontiguousarray(mask.T), False)]
+        return [(band.T.copy(), t) for band, t in _line_bands(np.ascontiguousarray(mask.T), False, thin)]
     min_len = max(25, W // 4)
     max_thick = max(3.0, 0.02 * max(H, W))
     runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(9, W // 120)), np.uint8))
@@ -58,10 +68,9 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
         if w < min_len:
             continue
         fits = _fit_lines(labels[y : y + h, x : x + w] == j, x, y, max_thick, min_len)
-        if h > 0.35 * w + max_thick:
+        tall = h > 0.35 * w + max_thick
+        if tall:
             fits = [f for f in fits if f[2] >= 0.8 * w]
-            if len(fits) < 2:
-                continue
         for slope, icpt, _ in fits:
             # Thickness: the run of ink across the line at points along it. Where digits cross
             # the line the run is a stroke's length, so take the thin end of the runs.
@@ -74,12 +83,21 @@ def _line_bands(mask: np.ndarray, vertical: bool) -> list[tuple[np.ndarray, floa
             thick = float(np.percentile(nonzero, 25)) if nonzero else 0.0
             if thick == 0 or thick > max_thick:
                 continue  # a bold stroke's body, not a printed line
+            if tall and len(fits) < 2 and not _through_a_digit(thick, thin, icpt + slope * (x + w / 2), y, h):
+                continue  # most likely the straight edge of a filled shape
             band = np.zeros((H, W), np.uint8)
             half = int(math.ceil(thick)) + 1  # the fitted line may run along one side of a thick line
             cv2.line(band, (0, int(round(icpt))), (W - 1, int(round(icpt + slope * (W - 1)))), 255,
                      2 * half + 1)
             bands.append((band, thick))
     return bands
+
+
+def _through_a_digit(thick: float, thin: float, middle: float, top: int, height: int) -> bool:
+    """Whether a lone line in a run far taller than a line is printed, crossing a thick digit in a
+    tight crop: at most `thin` thick, with the run's ink on both sides of it (its `middle` row
+    within the run's middle 60 %). A filled shape's straight edge has the shape on one side only."""
+    return thick <= thin and top + 0.2 * height <= middle <= top + 0.8 * height
 
 
 #: Slopes tried when looking for straight lines in a run of ink: up to about 20° either way.
@@ -148,8 +166,11 @@ def _erase_lines(mask: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray
     # Printed lines are fainter than ink and come out broken in the mask: look for them in
     # `faint`, the pixels above the low threshold, where they are whole.
     support = mask if faint is None else faint
-    horizontal = [(_clip_band(b, support, 0), t) for b, t in _line_bands(support, False)]
-    vertical = [(_clip_band(b, support, 1), t) for b, t in _line_bands(support, True)]
+    # In a tight crop the digit is nearly as tall as the picture, and a thick pen joins a line
+    # to it: a line across the whole picture far thinner than the pen is printed all the same.
+    thin = THIN_LINE * stroke_width(mask)
+    horizontal = [(_clip_band(b, support, 0), t) for b, t in _line_bands(support, False, thin)]
+    vertical = [(_clip_band(b, support, 1), t) for b, t in _line_bands(support, True, thin)]
     if not horizontal and not vertical:
         return mask, np.zeros_like(mask)
     min_area = max(6, 2e-5 * H * W)
@@ -170,7 +191,8 @@ def _erase_lines(mask: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray
         line = support & band
         lx = _longest_run(line, axis=0)
         # Longer than one and a half digits: a stroke on its own (a bar, a dash) never is.
-        if (len(lx) and lx[-1] - lx[0] + 1 >= 1.5 * tallest
+        span = lx[-1] - lx[0] + 1 if len(lx) else 0
+        if (span and (span >= 1.5 * tallest or (span >= EDGE_TO_EDGE * W and thick <= thin))
                 and _extends_beyond(line, band, labels, stats, rest, min_area, thick, tallest, axis=0)):
             out[(mask & band) > 0] = 0
             removed_h |= band
@@ -181,6 +203,7 @@ def _erase_lines(mask: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray
         # A margin: over half the picture and 2.5 digits long; on a page with nothing else on
         # it, a thin line from edge to edge (a digit's stem filling a tight crop is thick).
         margin = length >= 0.9 * H if not tallest else length >= max(0.5 * H, 2.5 * tallest)
+        margin = margin or (length >= EDGE_TO_EDGE * H and thick <= thin)
         # Squared paper: a line over two digits long that runs on past the digits it crosses.
         # (Lines touching no digit are left to the segmentation, which drops long thin blobs:
         # the lone stem of a 1 in a tight crop must stay.)
