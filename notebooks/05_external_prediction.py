@@ -419,7 +419,12 @@ plots.probability_bars(inference.predict_proba(model, multi.stages.inputs), mult
 # run it is not erased: most often it is the straight edge of the desk or a shadow. A line is erased
 # only when it runs on past the digits it touches, by half a digit's height or more, or
 # through three digits or more: the bar of a 4, 5 or 7 lies over the rest of its own digit
-# and stays. After erasing the lines, the strokes they crossed are joined up again.
+# and stays. After erasing the lines, the strokes they crossed are joined up again. One
+# exception is made for a tight crop of one digit, where the digit is nearly as tall as the
+# picture and a thick pen joins the line to it: a line across at least 90% of the picture, at
+# most half the pen's width thick, and (when it is the only line in its run) with ink on both
+# sides of it, is taken for a printed line and erased; a filled shape's edge has ink on one
+# side only.
 
 # %%
 ruled = photo.read_digits(SAMPLES / "ruled.jpg", model)
@@ -449,7 +454,8 @@ show([chalk.stages.original, chalk.stages.ink, chalk.digits[0].input], ["photo",
 # pipeline not taken from MNIST was chosen on one such set (seed 0; the second pen measurement,
 # the clear polarity vote of step 2, the conditions of the exception to *edge* of step 4, the
 # lines found in runs joined by thick digits, where a loose piece goes, and the checker's
-# thresholds of the second look (1.1 typical widths, 20%), on seeds 0, 2 and 3
+# thresholds of the second look (1.1 typical widths, 20%), and the printed line across a tight
+# crop (90% of the picture, half the pen's width), on seeds 0, 2 and 3
 # together); another
 # (seed 1) is never used to choose:
 # it is measured once for each version of the pipeline, and the records printed below compare
@@ -474,7 +480,10 @@ show([around_digits(photo.annotate(page_read), pst, margin=1.3)], ["read (the pa
 # Compare the two lines printed above: the photo is not read perfectly. In the second row the
 # 1 touches the 2 before it, and the pair is read as a single 2 (a touching pair that even the
 # second look described below does not separate), while the 0, wider than a typical digit, is
-# cut in two by that second look and read as a 1 and a 7 (two boxes over the 0 in the figure).
+# cut in two by that second look and read as a 1 and a 7: two boxes over the 0 in the figure,
+# the left one labelled '1 100%' below it; the right one's label, '7 98%', found no room nearby
+# and sits between the rows, under the first row's first 7. In the figure after the next cell
+# the numbers of these two pieces overlap as well.
 # Below: why each dropped blob
 # was dropped (`Component.dropped`), counted for this photo (the ruled lines are not among
 # them: they were erased from the mask before the blobs were counted), the blobs themselves
@@ -511,8 +520,8 @@ print('"digits"[0]:', json.dumps(record["digits"][0]))
 #   two digits side by side, or a piece of one? Its examples are made from MNIST training
 #   digits: single digits, pairs side by side (from 8% of the narrower digit's width apart to
 #   overlapping by 30% of it), and digits cut in two, each brought to MNIST's form as the
-#   pipeline brings what it finds. It is trained the first time it is needed (about a minute on a
-#   2-core machine: the cell below prints the training time from its record, to which loading
+#   pipeline brings what it finds. It is trained the first time it is needed (one to four minutes
+#   on a 2-core machine: the cell below prints the training time from its record, to which loading
 #   TensorFlow and saving add a little; a line on standard error says so; it was already
 #   cached when these outputs were made).
 #
@@ -591,9 +600,10 @@ show([blank.image, boxes_on(found), photo.annotate(number_read)],
 # version's held-back run (`python benchmarks/photo_dev.py --seed 1`, stored in
 # `notebooks/records/photo_dev_seed1.txt`; its first line says which machine and model). This
 # version erases a ruled or margin line across a tight crop of one digit, which the pipeline
-# before it left through the digit (the model then reads the line as part of it) or joined to the
-# digit and dropped: a line across the whole picture, far thinner than the pen, is printed even
-# when the digit is nearly as tall as the picture. Second, the pipeline before that change, on
+# before it either left running through the digit (the model then reads the line as part of
+# it) or kept joined to the digit, which was then dropped along with it. Now a line across at
+# least 90% of the picture and at most half as thick as the pen is taken for a printed line and
+# erased, even when the digit is nearly as tall as the picture (part 2). Second, the pipeline before that change, on
 # the same machine with the same CNN (`..._previous.txt`). Compare the two: 2 more clean
 # one-digit crops and 1 more number read exactly, the same harder crops and false digits. On the
 # development seeds 0, 2 and 3, where the change was chosen, clean crops went from 264 to 272 of
@@ -791,7 +801,8 @@ if HAVE_EXTERNAL:
 #   desk has dark ink), the paper is
 #   estimated a few pen strokes wide (so shadows vanish from the ink map; the pen is
 #   measured twice, so a thick one in a tight crop is not taken for paper), lines are
-#   erased only where they run past the digits, what is not a digit is dropped for a named
+#   erased where they run past the digits or cross a tight crop from edge to edge, far thinner
+#   than the pen, what is not a digit is dropped for a named
 #   reason, and a wide group that a second, small model finds not to be one whole digit may
 #   be cut in two (where a typical digit width can be measured). On the held-back synthetic
 #   photos this reads far more numbers exactly and gives far fewer false digits on blank pages

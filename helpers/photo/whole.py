@@ -10,7 +10,8 @@ which wide groups to cut.
 
 It is cached beside the digit models (`whole-digit.keras`, `.tflite`, `.json`) and used only
 while the code that made it is unchanged; otherwise it is trained again on first use (about 70 s
-of training on a 2-core AMD EPYC, a little more with loading TensorFlow and saving).
+of training on a 2-core AMD EPYC with AVX-512, 222 s on one without, a little more with loading
+TensorFlow and saving).
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def checker() -> inference.Model:
     Call it on (N, 28, 28) inputs; column 0 of its output is the probability of one whole digit.
     """
     if not is_current():
-        print(f"{NAME}: no current checker of whole digits; training it now (one to two minutes)",
+        print(f"{NAME}: no current checker of whole digits; training it now (one to four minutes)",
               file=sys.stderr, flush=True)
         train(verbose=False)
     return inference.load_model(path(), runtime="litert")
