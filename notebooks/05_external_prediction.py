@@ -801,8 +801,8 @@ if HAVE_EXTERNAL:
 #   desk has dark ink), the paper is
 #   estimated a few pen strokes wide (so shadows vanish from the ink map; the pen is
 #   measured twice, so a thick one in a tight crop is not taken for paper), lines are
-#   erased where they run past the digits or cross a tight crop from edge to edge, far thinner
-#   than the pen, what is not a digit is dropped for a named
+#   erased where they run past the digits or cross a tight crop from edge to edge, at most
+#   half as thick as the pen, what is not a digit is dropped for a named
 #   reason, and a wide group that a second, small model finds not to be one whole digit may
 #   be cut in two (where a typical digit width can be measured). On the held-back synthetic
 #   photos this reads far more numbers exactly and gives far fewer false digits on blank pages

@@ -149,8 +149,8 @@ def _tight(mask: np.ndarray) -> np.ndarray:
 
 def test_a_thin_line_across_a_tight_crop_of_a_thick_digit_is_erased_but_a_bar_from_side_to_side_is_kept():
     """In a tight crop a thick digit is nearly as tall as the picture and joins the ruled line
-    through it into one run far taller than a line: a line across the whole crop, far thinner
-    than the pen, is printed all the same. A 7's bar from side to side stays, even drawn with a
+    through it into one run far taller than a line: a line across the whole crop, at most
+    half as thick as the pen, is printed all the same. A 7's bar from side to side stays, even drawn with a
     fine pen."""
     gray = cv2.cvtColor(draw("6", (260, 300), scale=7, thickness=26), cv2.COLOR_BGR2GRAY)
     six = np.pad(_tight(((gray < 128) * 255).astype(np.uint8)), ((8, 8), (40, 40)))

@@ -6,8 +6,8 @@ ink fitted with straight lines, so tilted photos work), erases those that run on
 beyond the digits they touch (a digit's own bar does not), and closes the cuts where
 a stroke crossed a removed line. In a tight crop the digit is nearly as tall as the
 picture, so a line across it is short against the digit, and a thick pen joins the two
-into one tall run; a line across the whole picture, far thinner than the pen and with
-ink on both sides of it, is printed all the same (`EDGE_TO_EDGE`, `THIN_LINE`; chosen on
+into one tall run; a line across the whole picture, at most half as thick as the pen and
+with ink on both sides of it, is printed all the same (`EDGE_TO_EDGE`, `THIN_LINE`; chosen on
 the synthetic development photos, seeds 0, 2 and 3).
 """
 
@@ -167,7 +167,7 @@ def _erase_lines(mask: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray
     # `faint`, the pixels above the low threshold, where they are whole.
     support = mask if faint is None else faint
     # In a tight crop the digit is nearly as tall as the picture, and a thick pen joins a line
-    # to it: a line across the whole picture far thinner than the pen is printed all the same.
+    # to it: a line across the whole picture, at most half as thick as the pen, is printed all the same.
     thin = THIN_LINE * stroke_width(mask)
     horizontal = [(_clip_band(b, support, 0), t) for b, t in _line_bands(support, False, thin)]
     vertical = [(_clip_band(b, support, 1), t) for b, t in _line_bands(support, True, thin)]
